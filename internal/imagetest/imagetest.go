@@ -1,0 +1,140 @@
+// Package imagetest builds the btrfs images that fsdiff's tests audit, with
+// the ground truth of what changed, and loop-mounts them. Building needs
+// root, mkfs.btrfs and btrfs from btrfs-progs, and loop devices; tests call
+// Require first, which skips without them unless CI is set.
+package imagetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Entry is one change of the ground truth. Paths are bytes (JSON base64) so
+// that the truth does not depend on any escaping fsdiff implements.
+type Entry struct {
+	Kind   string `json:"kind"`
+	Type   string `json:"type"`
+	Path   []byte `json:"path"`
+	Target []byte `json:"target,omitempty"`
+	Mode   uint32 `json:"mode,omitempty"` // checked when non-zero
+	UID    uint32 `json:"uid,omitempty"`  // checked when non-zero
+	Size   int64  `json:"size,omitempty"` // checked for files when Kind is not deleted
+}
+
+// Image is a built image and its truth.
+type Image struct {
+	File  string  // the image file
+	Truth []Entry // every change of the root subvolume "root"
+}
+
+// Scenarios lists what Build can make:
+//   - "blank": subvolume "root" snapshotted from the read-only "root-blank",
+//     which holds a small tree, then changed in every way fsdiff must see;
+//   - "fresh": a new empty subvolume "root" with no blank snapshot (the
+//     impermanence README's layout), then filled.
+var Scenarios = []string{"blank", "fresh"}
+
+// Build makes the image of a scenario in dir as <scenario>.img and writes
+// its truth to <scenario>.truth.json.
+func Build(dir, scenario string) (*Image, error) {
+	img := filepath.Join(dir, scenario+".img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.Truncate(img, 256<<20); err != nil {
+		return nil, err
+	}
+	if err := run("mkfs.btrfs", "-q", "-f", "-U", "f5d1ff00-0000-4000-8000-000000000001", img); err != nil {
+		return nil, err
+	}
+	mnt, err := os.MkdirTemp("", "fsdiff-image-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(mnt)
+	if err := run("mount", "-o", "loop", img, mnt); err != nil {
+		return nil, err
+	}
+	b := &builder{top: mnt}
+	switch scenario {
+	case "blank":
+		b.blank()
+	case "fresh":
+		b.fresh()
+	default:
+		b.err = fmt.Errorf("unknown scenario %q", scenario)
+	}
+	if b.err == nil {
+		b.err = run("btrfs", "filesystem", "sync", mnt)
+	}
+	if err := run("umount", mnt); err != nil && b.err == nil {
+		b.err = err
+	}
+	if b.err != nil {
+		return nil, fmt.Errorf("building %s: %w", scenario, b.err)
+	}
+	truth := b.truth()
+	data, err := json.MarshalIndent(truth, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, scenario+".truth.json"), append(data, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	return &Image{File: img, Truth: truth}, nil
+}
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// Require skips t unless it runs as root with btrfs-progs installed. When
+// CI is set, a missing capability fails the test instead: CI must prove
+// the kernel paths.
+func Require(t testing.TB) {
+	t.Helper()
+	var missing string
+	switch {
+	case os.Geteuid() != 0:
+		missing = "needs root to mount btrfs images"
+	default:
+		for _, tool := range []string{"mkfs.btrfs", "btrfs", "mount", "umount"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				missing = "needs " + tool + " (apt-get install btrfs-progs)"
+			}
+		}
+	}
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s, and CI is set: image tests must run in CI", missing)
+	}
+	t.Skip(missing)
+}
+
+// Mount loop-mounts img at a temporary directory with the given mount
+// options and unmounts it when the test ends.
+func Mount(t testing.TB, img string, options ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	opts := append([]string{"loop"}, options...)
+	if err := run("mount", "-o", strings.Join(opts, ","), img, dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := run("umount", dir); err != nil {
+			t.Error(err)
+		}
+	})
+	return dir
+}

@@ -1,0 +1,259 @@
+package imagetest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// OddNames are file names that break naive tools; every scenario creates
+// each of them, and every output format must carry them byte for byte.
+var OddNames = []string{
+	"new\nline",
+	"tab\there",
+	"cr\rhere",
+	"\x01control",
+	`back\slash`,
+	`quote"s'`,
+	"-leading-dash",
+	" leading space",
+	"trailing space ",
+	`${builtins.getEnv "USER"}`,
+	`"; system.activationScripts.x = "`,
+	"invalid\xff\xfeutf8",
+	"ünïcødé",
+	strings.Repeat("é", 127) + "x", // 255 bytes, the longest name Linux allows
+}
+
+// DeepLevels is how deep the deepest created directory is.
+const DeepLevels = 60
+
+// builder performs a scenario inside a mounted top level and records what
+// it changes. The first error stops everything after it.
+type builder struct {
+	top     string
+	root    string // the "root" subvolume, once it exists
+	err     error
+	created map[string]Entry
+	changed map[string]Entry // modified and metadata changes of paths that exist in the baseline
+	oldDirs map[string]bool  // directories of the baseline
+}
+
+func (b *builder) do(err error) {
+	if b.err == nil && err != nil {
+		b.err = err
+	}
+}
+
+func (b *builder) p(rel string) string { return filepath.Join(b.root, rel) }
+
+// blank is the layout of "erase your darlings": a read-only blank snapshot
+// with a few files, and the root restored from it at boot.
+func (b *builder) blank() {
+	b.root = filepath.Join(b.top, "root")
+	b.do(run("btrfs", "subvolume", "create", b.root))
+	b.oldDirs = map[string]bool{"/": true}
+	for _, d := range []string{"etc", "var", "var/lib", "home", "home/alice", "nix", "proc", "dev", "tmp", "base", "base/atime-dir"} {
+		b.do(os.Mkdir(b.p(d), 0o755))
+		b.oldDirs["/"+d] = true
+	}
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for name, content := range map[string]string{
+		"base/append.txt": "hello\n", "base/truncate.txt": "some content\n", "base/overwrite.txt": "0123456789\n",
+		"base/chmod.txt": "x", "base/chown.txt": "x", "base/xattr.txt": "x", "base/atime.txt": "read me\n",
+		"base/untouched.txt": "x", "etc/passwd": "root:x:0:0:System administrator:/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\n",
+		"etc/group": "root:x:0:\nusers:x:100:\n",
+	} {
+		b.do(os.WriteFile(b.p(name), []byte(content), 0o644))
+		b.do(os.Chtimes(b.p(name), old, old))
+	}
+	b.do(os.Chtimes(b.p("base/atime-dir"), old, old))
+	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, filepath.Join(b.top, "root-blank")))
+	b.do(run("btrfs", "subvolume", "delete", b.root))
+	b.do(run("btrfs", "subvolume", "snapshot", filepath.Join(b.top, "root-blank"), b.root))
+	if b.err != nil {
+		return
+	}
+	b.changes()
+
+	// Content changes of baseline files.
+	f, err := os.OpenFile(b.p("base/append.txt"), os.O_WRONLY|os.O_APPEND, 0)
+	b.do(err)
+	if err == nil {
+		_, err = f.WriteString("world\n")
+		b.do(err)
+		b.do(f.Close())
+	}
+	b.modified("base/append.txt", 12)
+	b.do(os.Truncate(b.p("base/truncate.txt"), 0))
+	b.modified("base/truncate.txt", 0)
+	f, err = os.OpenFile(b.p("base/overwrite.txt"), os.O_WRONLY, 0)
+	b.do(err)
+	if err == nil {
+		_, err = f.WriteAt([]byte("abcdefghij"), 0)
+		b.do(err)
+		b.do(f.Close())
+	}
+	b.modified("base/overwrite.txt", 11)
+
+	// Metadata-only changes.
+	b.do(os.Chmod(b.p("base/chmod.txt"), 0o600))
+	b.changed["/base/chmod.txt"] = Entry{Kind: "metadata", Type: "file", Path: []byte("/base/chmod.txt"), Mode: 0o600, Size: 1}
+	b.do(os.Chown(b.p("base/chown.txt"), 1000, 100))
+	b.changed["/base/chown.txt"] = Entry{Kind: "metadata", Type: "file", Path: []byte("/base/chown.txt"), UID: 1000, Size: 1}
+	b.do(unix.Setxattr(b.p("base/xattr.txt"), "user.fsdiff", []byte("1"), 0))
+	b.changed["/base/xattr.txt"] = Entry{Kind: "metadata", Type: "file", Path: []byte("/base/xattr.txt"), Size: 1}
+
+	// Reads that only update atime (relatime: the old atime is over a day
+	// old), which bumps the inodes' transid but changes nothing.
+	before := atime(b.p("base/atime.txt"))
+	_, err = os.ReadFile(b.p("base/atime.txt"))
+	b.do(err)
+	_, err = os.ReadDir(b.p("base/atime-dir"))
+	b.do(err)
+	if b.err == nil && !atime(b.p("base/atime.txt")).After(before) {
+		b.do(fmt.Errorf("reading base/atime.txt did not update its atime: is the image mounted noatime?"))
+	}
+}
+
+func atime(name string) time.Time {
+	var st unix.Stat_t
+	if unix.Stat(name, &st) != nil {
+		return time.Time{}
+	}
+	return time.Unix(st.Atim.Unix())
+}
+
+// fresh is the impermanence README's layout: a new empty root subvolume
+// at every boot, no blank snapshot.
+func (b *builder) fresh() {
+	b.root = filepath.Join(b.top, "root")
+	b.do(run("btrfs", "subvolume", "create", filepath.Join(b.top, "old_roots")))
+	b.do(run("btrfs", "subvolume", "create", b.root))
+	b.do(run("btrfs", "filesystem", "sync", b.top))
+	b.oldDirs = map[string]bool{"/": true}
+	b.changes()
+}
+
+// changes creates one of every kind of entry.
+func (b *builder) changes() {
+	b.created = map[string]Entry{}
+	if b.changed == nil {
+		b.changed = map[string]Entry{}
+	}
+	for _, d := range []string{"etc", "var", "var/lib"} {
+		if !b.oldDirs["/"+d] {
+			b.mkdir(d, 0o755)
+		}
+	}
+	b.mkdir("var/lib/app", 0o750)
+	b.file("var/lib/app/state.db", "state\n", 0o640)
+	b.file("etc/empty", "", 0o644)
+	b.mkdir("var/lib/emptydir", 0o700)
+	b.symlink("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc/hosts", "etc/hosts")
+	b.symlink("state.db", "var/lib/app/current")
+	b.fifo("var/lib/app/fifo")
+	b.socket("var/lib/app/sock")
+	b.node("var/lib/app/null", unix.S_IFCHR|0o666, unix.Mkdev(1, 3), "char")
+	b.node("var/lib/app/loop", unix.S_IFBLK|0o660, unix.Mkdev(7, 200), "block")
+	b.file("var/lib/app/hl-a", "linked\n", 0o644)
+	b.link("var/lib/app/hl-a", "var/lib/app/hl-b")
+	b.file("etc/machine-id", "0123456789abcdef0123456789abcdef\n", 0o444)
+	b.file("etc/sudoers", "root ALL=(ALL:ALL) SETENV: ALL\n", 0o440)
+	b.file("etc/.clean", "sudoers\n", 0o644)
+	b.mkdir("odd", 0o755)
+	for _, name := range OddNames {
+		b.file("odd/"+name, name, 0o644)
+	}
+	d := "deep"
+	b.mkdir(d, 0o755)
+	for i := 1; i <= DeepLevels-1; i++ {
+		d = fmt.Sprintf("%s/d%02d", d, i)
+		b.mkdir(d, 0o755)
+	}
+	b.file(d+"/leaf", "deep\n", 0o644)
+	b.do(run("btrfs", "subvolume", "create", b.p("var/lib/machines")))
+	b.created["/var/lib/machines"] = Entry{Kind: "created", Type: "subvolume", Path: []byte("/var/lib/machines")}
+}
+
+func (b *builder) add(rel string, e Entry) {
+	e.Kind, e.Path = "created", []byte("/"+rel)
+	b.created["/"+rel] = e
+}
+
+func (b *builder) mkdir(rel string, mode uint32) {
+	b.do(os.Mkdir(b.p(rel), 0))
+	b.do(os.Chmod(b.p(rel), os.FileMode(mode)))
+	b.add(rel, Entry{Type: "dir", Mode: mode})
+}
+
+func (b *builder) file(rel, content string, mode uint32) {
+	b.do(os.WriteFile(b.p(rel), []byte(content), 0))
+	b.do(os.Chmod(b.p(rel), os.FileMode(mode)))
+	b.add(rel, Entry{Type: "file", Mode: mode, Size: int64(len(content))})
+}
+
+func (b *builder) symlink(target, rel string) {
+	b.do(os.Symlink(target, b.p(rel)))
+	b.add(rel, Entry{Type: "symlink", Target: []byte(target)})
+}
+
+func (b *builder) fifo(rel string) {
+	b.do(unix.Mkfifo(b.p(rel), 0o600))
+	b.add(rel, Entry{Type: "fifo", Mode: 0o600})
+}
+
+func (b *builder) socket(rel string) {
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: b.p(rel), Net: "unix"})
+	b.do(err)
+	if err == nil {
+		l.SetUnlinkOnClose(false)
+		b.do(l.Close())
+	}
+	b.add(rel, Entry{Type: "socket"})
+}
+
+func (b *builder) node(rel string, mode uint32, dev uint64, typ string) {
+	b.do(unix.Mknod(b.p(rel), mode, int(dev)))
+	b.do(os.Chmod(b.p(rel), os.FileMode(mode&0o777)))
+	b.add(rel, Entry{Type: typ, Mode: mode & 0o777})
+}
+
+func (b *builder) link(old, rel string) {
+	b.do(os.Link(b.p(old), b.p(rel)))
+	e := b.created["/"+old]
+	b.add(rel, e)
+}
+
+func (b *builder) modified(rel string, size int64) {
+	b.changed["/"+rel] = Entry{Kind: "modified", Type: "file", Path: []byte("/" + rel), Size: size}
+}
+
+// truth lists every change sorted by path: what the builder created and
+// changed, plus each baseline directory whose entries changed.
+func (b *builder) truth() []Entry {
+	all := map[string]Entry{}
+	for p, e := range b.changed {
+		all[p] = e
+	}
+	for p, e := range b.created {
+		all[p] = e
+		parent := path.Dir(p)
+		if b.oldDirs[parent] {
+			all[parent] = Entry{Kind: "modified", Type: "dir", Path: []byte(parent)}
+		}
+	}
+	out := make([]Entry, 0, len(all))
+	for _, e := range all {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return string(out[i].Path) < string(out[j].Path) })
+	return out
+}

@@ -1,0 +1,260 @@
+package snapshot
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Ioctl numbers and item types from linux/btrfs.h and linux/btrfs_tree.h.
+const (
+	iocTreeSearchV2 = 0xc0709411 // _IOWR(0x94, 17, struct btrfs_ioctl_search_args_v2)
+	iocInoLookup    = 0xd0009412 // _IOWR(0x94, 18, struct btrfs_ioctl_ino_lookup_args)
+
+	keyInodeItem   = 1
+	keyInodeRef    = 12
+	keyInodeExtref = 13
+	keyExtentData  = 108
+	keyRootItem    = 132
+
+	rootTreeObjectID  = 1   // the tree of all subvolume roots
+	firstFreeObjectID = 256 // the first inode number of a subvolume: its root directory
+
+)
+
+// searchKey mirrors struct btrfs_ioctl_search_key (linux/btrfs.h). The search
+// returns items whose (objectid, type, offset) lies between the min and max
+// keys, taken from leaves written in a transaction within [MinTransID,
+// MaxTransID]: the transid filters whole leaves, not items.
+type searchKey struct {
+	TreeID                   uint64
+	MinObjectID, MaxObjectID uint64
+	MinOffset, MaxOffset     uint64
+	MinTransID, MaxTransID   uint64
+	MinType, MaxType         uint32
+	NrItems                  uint32
+	_                        uint32
+	_                        [4]uint64
+}
+
+// searchHeader mirrors struct btrfs_ioctl_search_header.
+type searchHeader struct {
+	TransID  uint64
+	ObjectID uint64
+	Offset   uint64
+	Type     uint32
+	Len      uint32
+}
+
+const searchHeaderSize = int(unsafe.Sizeof(searchHeader{}))
+
+// searchArgsV2 mirrors struct btrfs_ioctl_search_args_v2 without its
+// trailing flexible buffer.
+type searchArgsV2 struct {
+	Key     searchKey
+	BufSize uint64
+}
+
+const searchArgsSize = int(unsafe.Sizeof(searchArgsV2{}))
+
+// treeSearcher runs BTRFS_IOC_TREE_SEARCH_V2 with one reusable buffer.
+type treeSearcher struct {
+	fd  int
+	buf []uint64 // searchArgsV2 followed by the result buffer; uint64 for alignment
+}
+
+// newTreeSearcher returns a searcher whose result buffer holds size bytes; a
+// larger buffer means fewer ioctls for long sweeps.
+func newTreeSearcher(f *os.File, size int) *treeSearcher {
+	return &treeSearcher{fd: int(f.Fd()), buf: make([]uint64, (searchArgsSize+size)/8)}
+}
+
+// search calls fn for every item in the key range, in key order.
+func (s *treeSearcher) search(key searchKey, fn func(h *searchHeader, data []byte) error) error {
+	for {
+		args := (*searchArgsV2)(unsafe.Pointer(&s.buf[0]))
+		args.Key = key
+		args.Key.NrItems = math.MaxUint32
+		args.BufSize = uint64(len(s.buf)*8 - searchArgsSize)
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(s.fd), iocTreeSearchV2, uintptr(unsafe.Pointer(&s.buf[0])))
+		if errno == unix.EOVERFLOW {
+			// One item is larger than the buffer; the kernel says how much it needs.
+			s.buf = make([]uint64, (searchArgsSize+int(args.BufSize))/8+1)
+			continue
+		}
+		if errno != 0 {
+			return errno
+		}
+		n := args.Key.NrItems
+		if n == 0 {
+			return nil
+		}
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(&s.buf[0])), len(s.buf)*8)[searchArgsSize:]
+		var last searchHeader
+		for off := 0; n > 0; n-- {
+			h := (*searchHeader)(unsafe.Pointer(&raw[off]))
+			off += searchHeaderSize
+			if err := fn(h, raw[off:off+int(h.Len)]); err != nil {
+				return err
+			}
+			off += int(h.Len)
+			last = *h
+		}
+		// Continue after the last key returned, as btrfs-progs does.
+		key.MinObjectID, key.MinType, key.MinOffset = last.ObjectID, last.Type, last.Offset+1
+		if key.MinOffset == 0 {
+			key.MinType++
+			if key.MinType > 255 {
+				key.MinType = 0
+				key.MinObjectID++
+				if key.MinObjectID == 0 {
+					return nil
+				}
+			}
+		}
+		if key.MinObjectID > key.MaxObjectID {
+			return nil
+		}
+	}
+}
+
+// inoLookupArgs mirrors struct btrfs_ioctl_ino_lookup_args.
+type inoLookupArgs struct {
+	TreeID   uint64
+	ObjectID uint64
+	Name     [4080]byte
+}
+
+// inoLookup returns the path of directory ino relative to the root of the
+// subvolume f belongs to, with a trailing slash ("" for the root itself),
+// and the ID of that subvolume.
+func inoLookup(f *os.File, ino uint64) (path string, tree uint64, err error) {
+	args := inoLookupArgs{ObjectID: ino}
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), iocInoLookup, uintptr(unsafe.Pointer(&args)))
+	if errno != 0 {
+		return "", 0, errno
+	}
+	n := 0
+	for n < len(args.Name) && args.Name[n] != 0 {
+		n++
+	}
+	return string(args.Name[:n]), args.TreeID, nil
+}
+
+// subvolumeID returns the ID of the btrfs subvolume that f belongs to.
+func subvolumeID(f *os.File) (uint64, error) {
+	_, id, err := inoLookup(f, firstFreeObjectID)
+	return id, err
+}
+
+// rootGeneration returns the generation of subvolume id: the transaction
+// that last changed it, from its ROOT_ITEM in the root tree
+// (struct btrfs_root_item: the generation follows the 160-byte inode item).
+func rootGeneration(f *os.File, id uint64) (uint64, error) {
+	var gen uint64
+	found := false
+	err := newTreeSearcher(f, 4096).search(searchKey{
+		TreeID: rootTreeObjectID, MinObjectID: id, MaxObjectID: id,
+		MinType: keyRootItem, MaxType: keyRootItem, MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
+	}, func(h *searchHeader, data []byte) error {
+		if len(data) < 168 {
+			return fmt.Errorf("root item of subvolume %d: %d bytes, want at least 168", id, len(data))
+		}
+		gen, found = binary.LittleEndian.Uint64(data[160:]), true
+		return nil
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("subvolume %d: no root item", id)
+	}
+	return gen, err
+}
+
+// inodeItem holds the fields fsdiff reads from struct btrfs_inode_item.
+type inodeItem struct {
+	generation, transid uint64
+	size                int64
+	nlink, uid, gid     uint32
+	mode                uint32
+	ctime, mtime        time.Time
+}
+
+const inodeItemSize = 160
+
+func decodeInodeItem(b []byte) (inodeItem, error) {
+	if len(b) < inodeItemSize {
+		return inodeItem{}, fmt.Errorf("inode item: %d bytes, want %d", len(b), inodeItemSize)
+	}
+	le := binary.LittleEndian
+	ts := func(off int) time.Time {
+		return time.Unix(int64(le.Uint64(b[off:])), int64(le.Uint32(b[off+8:])))
+	}
+	return inodeItem{
+		generation: le.Uint64(b[0:]),
+		transid:    le.Uint64(b[8:]),
+		size:       int64(le.Uint64(b[16:])),
+		nlink:      le.Uint32(b[40:]),
+		uid:        le.Uint32(b[44:]),
+		gid:        le.Uint32(b[48:]),
+		mode:       le.Uint32(b[52:]),
+		ctime:      ts(124),
+		mtime:      ts(136),
+	}, nil
+}
+
+// nameRef is one name of an inode: an entry in directory parent.
+type nameRef struct {
+	parent uint64
+	name   string
+}
+
+// decodeInodeRefs decodes an INODE_REF item (struct btrfs_inode_ref: index
+// u64, name_len u16, name; repeated for every name in the same directory).
+func decodeInodeRefs(parent uint64, b []byte, refs []nameRef) ([]nameRef, error) {
+	for len(b) > 0 {
+		if len(b) < 10 {
+			return refs, errors.New("truncated inode ref")
+		}
+		n := int(binary.LittleEndian.Uint16(b[8:]))
+		if len(b) < 10+n {
+			return refs, errors.New("truncated inode ref name")
+		}
+		refs = append(refs, nameRef{parent, string(b[10 : 10+n])})
+		b = b[10+n:]
+	}
+	return refs, nil
+}
+
+// decodeInodeExtrefs decodes an INODE_EXTREF item (struct
+// btrfs_inode_extref: parent u64, index u64, name_len u16, name; repeated).
+func decodeInodeExtrefs(b []byte, refs []nameRef) ([]nameRef, error) {
+	for len(b) > 0 {
+		if len(b) < 18 {
+			return refs, errors.New("truncated inode extref")
+		}
+		parent := binary.LittleEndian.Uint64(b)
+		n := int(binary.LittleEndian.Uint16(b[16:]))
+		if len(b) < 18+n {
+			return refs, errors.New("truncated inode extref name")
+		}
+		refs = append(refs, nameRef{parent, string(b[18 : 18+n])})
+		b = b[18+n:]
+	}
+	return refs, nil
+}
+
+// inlineExtent returns the data of an inline EXTENT_DATA item (struct
+// btrfs_file_extent_item: the data follows a 21-byte header whose byte 20
+// is the extent type, 0 for inline). Symlink targets are stored this way,
+// never compressed.
+func inlineExtent(b []byte) (string, bool) {
+	if len(b) < 21 || b[20] != 0 || b[16] != 0 {
+		return "", false
+	}
+	return string(b[21:]), true
+}

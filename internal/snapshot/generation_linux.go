@@ -1,0 +1,262 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Since is the baseline a generation scan compares with.
+type Since struct {
+	// Generation is the last transaction of the baseline: inodes created in a
+	// later transaction are new, inodes written in a later one are candidates.
+	Generation uint64
+	// Time is when the baseline was taken. A candidate whose ctime and mtime
+	// are both no later than this was only read (relatime bumps the inode's
+	// transid for an atime update), so it is not a change.
+	Time time.Time
+}
+
+// inode is a candidate found by the sweep.
+type inode struct {
+	item      inodeItem
+	names     []nameRef
+	target    string // symlink target
+	hasTarget bool
+}
+
+const sweepBufSize = 1 << 20
+
+// ScanGenerations reports every inode of the subvolume whose root directory
+// is root that changed after since, with all its names, then every
+// subvolume in nested created after since. It needs CAP_SYS_ADMIN.
+func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(Change) error) error {
+	s := newTreeSearcher(root, sweepBufSize)
+	inodes := make(map[uint64]*inode)
+	// One sweep over every leaf written after the baseline. Items come in key
+	// order, so an inode's INODE_ITEM precedes its refs and extents.
+	err := s.search(searchKey{
+		MinObjectID: firstFreeObjectID, MaxObjectID: math.MaxUint64,
+		MinType: keyInodeItem, MaxType: keyExtentData, MaxOffset: math.MaxUint64,
+		MinTransID: since.Generation + 1, MaxTransID: math.MaxUint64,
+	}, func(h *searchHeader, data []byte) error {
+		switch h.Type {
+		case keyInodeItem:
+			if h.ObjectID&0xfff == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			it, err := decodeInodeItem(data)
+			if err != nil {
+				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
+			}
+			if it.transid > since.Generation && it.nlink > 0 {
+				inodes[h.ObjectID] = &inode{item: it}
+			}
+		case keyInodeRef, keyInodeExtref:
+			in := inodes[h.ObjectID]
+			if in == nil {
+				return nil
+			}
+			var err error
+			if h.Type == keyInodeRef {
+				in.names, err = decodeInodeRefs(h.Offset, data, in.names)
+			} else {
+				in.names, err = decodeInodeExtrefs(data, in.names)
+			}
+			if err != nil {
+				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
+			}
+		case keyExtentData:
+			if in := inodes[h.ObjectID]; in != nil && h.Offset == 0 && in.item.mode&unix.S_IFMT == unix.S_IFLNK {
+				in.target, in.hasTarget = inlineExtent(data)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return searchError(root, err)
+	}
+
+	g := &generationScan{root: root, since: since, inodes: inodes, dirs: make(map[uint64]string)}
+	for ino, in := range inodes {
+		if ino == firstFreeObjectID {
+			continue
+		}
+		// A leaf that was not rewritten is not returned, so an inode's refs or
+		// its symlink extent may sit in an older leaf than its INODE_ITEM.
+		if uint32(len(in.names)) < expectedNames(in.item) {
+			if err := g.fetchNames(ino, in); err != nil {
+				return err
+			}
+		}
+		if in.item.mode&unix.S_IFMT == unix.S_IFLNK && !in.hasTarget {
+			if err := g.fetchTarget(ino, in); err != nil {
+				return err
+			}
+		}
+	}
+	for ino, in := range inodes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := g.emit(ino, in, emit); err != nil {
+			return err
+		}
+	}
+	for _, sv := range nested {
+		if sv.OTransID <= since.Generation {
+			continue
+		}
+		c := Change{Path: sv.Path, Kind: Created, Type: Subvolume, Inode: firstFreeObjectID, Nlink: 1}
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(root.Fd()), strings.TrimPrefix(sv.Path, "/"), &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+			c.Mode, c.UID, c.GID = st.Mode&0o7777, st.Uid, st.Gid
+			c.MTime = time.Unix(st.Mtim.Unix())
+		}
+		if err := emit(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expectedNames is how many names an inode has: its link count, except
+// that a btrfs directory always has a link count of 1.
+func expectedNames(it inodeItem) uint32 {
+	if it.mode&unix.S_IFMT == unix.S_IFDIR {
+		return 1
+	}
+	return it.nlink
+}
+
+type generationScan struct {
+	root   *os.File
+	since  Since
+	inodes map[uint64]*inode
+	dirs   map[uint64]string // directory inode → absolute path, memoised
+	small  *treeSearcher
+}
+
+func (g *generationScan) searcher() *treeSearcher {
+	if g.small == nil {
+		g.small = newTreeSearcher(g.root, 16<<10)
+	}
+	return g.small
+}
+
+// fetchNames reads every INODE_REF and INODE_EXTREF of ino, whatever leaf
+// they are in.
+func (g *generationScan) fetchNames(ino uint64, in *inode) error {
+	in.names = in.names[:0]
+	err := g.searcher().search(searchKey{
+		MinObjectID: ino, MaxObjectID: ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
+		MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
+	}, func(h *searchHeader, data []byte) error {
+		var err error
+		if h.Type == keyInodeRef {
+			in.names, err = decodeInodeRefs(h.Offset, data, in.names)
+		} else if h.Type == keyInodeExtref {
+			in.names, err = decodeInodeExtrefs(data, in.names)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reading names of inode %d: %w", ino, searchError(g.root, err))
+	}
+	return nil
+}
+
+// fetchTarget reads the inline extent that holds a symlink's target.
+func (g *generationScan) fetchTarget(ino uint64, in *inode) error {
+	err := g.searcher().search(searchKey{
+		MinObjectID: ino, MaxObjectID: ino, MinType: keyExtentData, MaxType: keyExtentData,
+		MaxTransID: math.MaxUint64,
+	}, func(h *searchHeader, data []byte) error {
+		in.target, in.hasTarget = inlineExtent(data)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading symlink target of inode %d: %w", ino, searchError(g.root, err))
+	}
+	return nil
+}
+
+// dirPath returns the absolute path of directory ino, without a trailing
+// slash except for the root. Directories found by the sweep are resolved
+// from their own refs, the others with INO_LOOKUP.
+func (g *generationScan) dirPath(ino uint64) (string, error) {
+	if ino == firstFreeObjectID {
+		return "/", nil
+	}
+	if p, ok := g.dirs[ino]; ok {
+		return p, nil
+	}
+	var p string
+	if in := g.inodes[ino]; in != nil && len(in.names) == 1 && in.names[0].parent != ino {
+		parent, err := g.dirPath(in.names[0].parent)
+		if err != nil {
+			return "", err
+		}
+		p = join(parent, in.names[0].name)
+	} else {
+		rel, _, err := inoLookup(g.root, ino)
+		if err != nil {
+			return "", fmt.Errorf("resolving directory inode %d: %w", ino, err)
+		}
+		p = "/" + strings.TrimSuffix(rel, "/")
+	}
+	g.dirs[ino] = p
+	return p, nil
+}
+
+func join(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+func (g *generationScan) emit(ino uint64, in *inode, emit func(Change) error) error {
+	it := in.item
+	typ, ok := typeOf(it.mode)
+	if !ok {
+		return fmt.Errorf("inode %d: unknown file type in mode %#o", ino, it.mode)
+	}
+	c := Change{
+		Type: typ, Size: it.size, Mode: it.mode & 0o7777, UID: it.uid, GID: it.gid,
+		MTime: it.mtime, Target: in.target, Inode: ino, Nlink: it.nlink,
+	}
+	switch {
+	case it.generation > g.since.Generation && ino != firstFreeObjectID:
+		c.Kind = Created
+	case it.mtime.After(g.since.Time):
+		c.Kind = Modified
+	case it.ctime.After(g.since.Time):
+		c.Kind = Metadata
+	default:
+		return nil // only its atime changed
+	}
+	if typ == Dir {
+		c.Size = 0 // a btrfs directory's i_size counts name bytes twice; meaningless to users
+	}
+	if ino == firstFreeObjectID {
+		c.Path = "/"
+		return emit(c)
+	}
+	for _, ref := range in.names {
+		dir, err := g.dirPath(ref.parent)
+		if err != nil {
+			return err
+		}
+		c.Path = join(dir, ref.name)
+		if err := emit(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package snapshot_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+)
+
+var (
+	imagesOnce sync.Once
+	imagesDir  string
+	images     = map[string]*imagetest.Image{}
+	imagesErr  error
+)
+
+// image builds a scenario's image once per test binary.
+func image(t *testing.T, scenario string) *imagetest.Image {
+	t.Helper()
+	imagetest.Require(t)
+	imagesOnce.Do(func() {
+		imagesDir, imagesErr = os.MkdirTemp("", "fsdiff-images-")
+		for _, s := range imagetest.Scenarios {
+			if imagesErr == nil {
+				images[s], imagesErr = imagetest.Build(imagesDir, s)
+			}
+		}
+	})
+	if imagesErr != nil {
+		t.Fatal(imagesErr)
+	}
+	return images[scenario]
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if imagesDir != "" {
+		os.RemoveAll(imagesDir)
+	}
+	os.Exit(code)
+}
+
+func scan(t *testing.T, opts snapshot.Options) ([]snapshot.Change, snapshot.Info) {
+	t.Helper()
+	target, err := snapshot.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	var got []snapshot.Change
+	err = target.Changes(context.Background(), func(c snapshot.Change) error {
+		got = append(got, c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(a, b snapshot.Change) int { return strings.Compare(a.Path, b.Path) })
+	return got, target.Info
+}
+
+// compare checks changes against the truth: the same paths, kinds and
+// types, and the attributes the truth records.
+func compare(t *testing.T, got []snapshot.Change, truth []imagetest.Entry) {
+	t.Helper()
+	byPath := map[string]snapshot.Change{}
+	for _, c := range got {
+		if _, dup := byPath[c.Path]; dup {
+			t.Errorf("%q reported twice", c.Path)
+		}
+		byPath[c.Path] = c
+	}
+	for _, want := range truth {
+		p := string(want.Path)
+		c, ok := byPath[p]
+		if !ok {
+			t.Errorf("missing %s %s %q", want.Kind, want.Type, p)
+			continue
+		}
+		delete(byPath, p)
+		if string(c.Kind) != want.Kind || string(c.Type) != want.Type {
+			t.Errorf("%q: got %s %s, want %s %s", p, c.Kind, c.Type, want.Kind, want.Type)
+		}
+		if !bytes.Equal([]byte(c.Target), want.Target) {
+			t.Errorf("%q: target %q, want %q", p, c.Target, want.Target)
+		}
+		if want.Mode != 0 && c.Mode != want.Mode {
+			t.Errorf("%q: mode %#o, want %#o", p, c.Mode, want.Mode)
+		}
+		if want.UID != 0 && c.UID != want.UID {
+			t.Errorf("%q: uid %d, want %d", p, c.UID, want.UID)
+		}
+		if want.Type == "file" && c.Size != want.Size {
+			t.Errorf("%q: size %d, want %d", p, c.Size, want.Size)
+		}
+	}
+	for p, c := range byPath {
+		t.Errorf("unexpected %s %s %q", c.Kind, c.Type, p)
+	}
+}
+
+func TestGenerationBlank(t *testing.T) {
+	img := image(t, "blank")
+	top := imagetest.Mount(t, img.File)
+	for _, tc := range []struct {
+		name string
+		opts snapshot.Options
+	}{
+		{"relative to --mount", snapshot.Options{Mount: top, Root: "root", Baseline: "root-blank"}},
+		{"baseline found by parent UUID", snapshot.Options{Mount: top, Root: "root"}},
+		{"absolute paths", snapshot.Options{Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")}},
+		{"detached top level from --device", snapshot.Options{Device: loopDevice(t, top), Root: "root"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, info := scan(t, tc.opts)
+			compare(t, got, img.Truth)
+			if info.Baseline != "/root-blank" {
+				t.Errorf("baseline %q, want /root-blank; decisions: %q", info.Baseline, info.Decisions)
+			}
+		})
+	}
+}
+
+func TestGenerationFresh(t *testing.T) {
+	img := image(t, "fresh")
+	top := imagetest.Mount(t, img.File)
+	got, info := scan(t, snapshot.Options{Mount: top, Root: "root"})
+	compare(t, got, img.Truth)
+	if info.Baseline != "" {
+		t.Errorf("baseline %q, want none (the root's creation)", info.Baseline)
+	}
+}
+
+// TestGenerationAtimeOnly proves that reads after the baseline, which bump
+// inode transids under relatime, are not reported: the truth has no entry
+// for base/atime.txt, and the image builder checked that its atime changed.
+func TestGenerationAtimeOnly(t *testing.T) {
+	img := image(t, "blank")
+	top := imagetest.Mount(t, img.File)
+	got, _ := scan(t, snapshot.Options{Mount: top, Root: "root"})
+	for _, c := range got {
+		if strings.HasPrefix(c.Path, "/base/atime") {
+			t.Errorf("atime-only change reported: %+v", c)
+		}
+	}
+}
+
+// loopDevice returns the device mounted at dir.
+func loopDevice(t *testing.T, dir string) string {
+	t.Helper()
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mounts, err := snapshot.ParseMountInfo(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := snapshot.MountAt(mounts, dir)
+	if !ok {
+		t.Fatalf("%s is not a mount point", dir)
+	}
+	return m.Source
+}

@@ -1,0 +1,76 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Options say what to audit. Empty fields are detected from the running
+// system: the root is the btrfs subvolume mounted at "/", the top level an
+// existing mount of subvolume ID 5 or a private read-only mount of the
+// device of "/", the baseline the subvolume the root was snapshotted from,
+// else a blank snapshot with a conventional name, else the root's creation.
+type Options struct {
+	Mount    string // where the top-level subvolume is mounted
+	Root     string // root subvolume: a path relative to the top level, or an absolute directory
+	Baseline string // baseline subvolume, in the same forms as Root
+	Device   string // device to mount the top level from when Mount is empty
+}
+
+// Info records what was audited, for people (-v) and for reports.
+type Info struct {
+	Root               string   `json:"root"`                // path of the root subvolume under the top level
+	RootID             uint64   `json:"root_id"`             // its subvolume ID
+	TopLevel           string   `json:"top_level,omitempty"` // mount point or device of the top level
+	Baseline           string   `json:"baseline,omitempty"`  // path of the baseline subvolume; empty when there is none
+	BaselineGeneration uint64   `json:"baseline_generation"` // changes are what happened after this generation
+	Decisions          []string `json:"decisions"`           // every choice made, in order
+}
+
+// Target is an opened root and its baseline, ready to scan.
+type Target struct {
+	Info    Info
+	Root    *os.File
+	since   Since
+	nested  []NestedSubvolume
+	closers []func() error
+}
+
+// NestedSubvolume is a subvolume inside the audited root.
+type NestedSubvolume struct {
+	Path     string // absolute within the audited root
+	OTransID uint64 // generation it was created in
+}
+
+func (t *Target) note(format string, args ...any) {
+	t.Info.Decisions = append(t.Info.Decisions, fmt.Sprintf(format, args...))
+}
+
+// Close releases the root, the baseline and the private top-level mount.
+func (t *Target) Close() error {
+	var errs []error
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		errs = append(errs, t.closers[i]())
+	}
+	t.closers = nil
+	return errors.Join(errs...)
+}
+
+// Errors that callers turn into hints.
+var (
+	ErrPermission   = errors.New("permission denied")
+	ErrNotTopLevel  = errors.New("not the top level of a btrfs filesystem")
+	ErrNotSubvolume = errors.New("not a btrfs subvolume")
+	ErrNoRoot       = errors.New("no root subvolume given")
+)
+
+// NotBtrfsError says that a path is on another filesystem.
+type NotBtrfsError struct {
+	Path   string
+	FSType string
+}
+
+func (e *NotBtrfsError) Error() string {
+	return fmt.Sprintf("%s is %s, not btrfs", e.Path, e.FSType)
+}

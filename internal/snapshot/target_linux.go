@@ -1,0 +1,412 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dennwc/btrfs"
+	"golang.org/x/sys/unix"
+)
+
+// Open finds the root subvolume to audit and its baseline, from opts or,
+// where opts leave them empty, from the running system (see Options).
+func Open(opts Options) (_ *Target, err error) {
+	t := &Target{}
+	defer func() {
+		if err != nil {
+			t.Close()
+		}
+	}()
+	o := opener{opts: opts, t: t}
+	if t.Root, err = o.openRoot(); err != nil {
+		return nil, err
+	}
+	rootID, err := subvolumeID(t.Root)
+	if err != nil {
+		return nil, fmt.Errorf("reading subvolume ID of %q: %w", t.Root.Name(), err)
+	}
+	fs, err := btrfs.Open(fdPath(t.Root), true)
+	if err != nil {
+		return nil, fmt.Errorf("opening %q: %w", t.Root.Name(), err)
+	}
+	defer fs.Close()
+	all, err := fs.ListSubvolumes(nil)
+	if err != nil {
+		return nil, fmt.Errorf("listing subvolumes: %w", permissionError(err))
+	}
+	root, ok := findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == rootID })
+	if !ok {
+		if rootID != topLevelID {
+			return nil, fmt.Errorf("subvolume %d of %q is not in the subvolume list", rootID, t.Root.Name())
+		}
+		root = btrfs.SubvolInfo{RootID: topLevelID}
+	}
+	t.Info.Root, t.Info.RootID = "/"+root.Path, rootID
+	t.note("root: subvolume %q (ID %d), %s", t.Info.Root, rootID, o.rootReason)
+	for _, s := range all {
+		if rel, ok := strings.CutPrefix(s.Path, root.Path+"/"); ok || root.Path == "" {
+			if root.Path == "" {
+				rel = s.Path
+			}
+			t.nested = append(t.nested, NestedSubvolume{Path: "/" + rel, OTransID: s.OTransID})
+		}
+	}
+	if err := o.findBaseline(all, root); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// topLevelID is the ID of the btrfs top-level subvolume (BTRFS_FS_TREE_OBJECTID).
+const topLevelID = 5
+
+// Changes streams the changes of the root since its baseline.
+func (t *Target) Changes(ctx context.Context, emit func(Change) error) error {
+	return ScanGenerations(ctx, t.Root, t.since, t.nested, emit)
+}
+
+// ReadFile reads a file of the audited root, resolving symlinks inside it
+// (RESOLVE_IN_ROOT) so that an absolute link never escapes to the host, and
+// without updating its atime.
+func (t *Target) ReadFile(name string) ([]byte, error) {
+	fd, err := unix.Openat2(int(t.Root.Fd()), strings.TrimPrefix(name, "/"), &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NOATIME | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+type opener struct {
+	opts       Options
+	t          *Target
+	mounts     []Mount
+	top        *os.File
+	rootReason string
+}
+
+func (o *opener) mountInfo() ([]Mount, error) {
+	if o.mounts != nil {
+		return o.mounts, nil
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("reading the mount table: %w", err)
+	}
+	defer f.Close()
+	o.mounts, err = ParseMountInfo(f)
+	return o.mounts, err
+}
+
+// liveRoot returns the mount of "/", which must be btrfs.
+func (o *opener) liveRoot() (Mount, error) {
+	mounts, err := o.mountInfo()
+	if err != nil {
+		return Mount{}, err
+	}
+	m, ok := MountAt(mounts, "/")
+	if !ok {
+		return Mount{}, errors.New("no mount at / in /proc/self/mountinfo")
+	}
+	if m.FSType != "btrfs" {
+		return Mount{}, &NotBtrfsError{Path: "/", FSType: m.FSType}
+	}
+	return m, nil
+}
+
+// topLevel returns the top-level subvolume (ID 5): --mount, an existing
+// mount of it, or a private read-only mount of --device or of the device
+// that holds "/".
+func (o *opener) topLevel() (*os.File, error) {
+	if o.top != nil {
+		return o.top, nil
+	}
+	var err error
+	switch {
+	case o.opts.Mount != "":
+		if o.top, err = o.openSubvolume(nil, o.opts.Mount); err != nil {
+			return nil, err
+		}
+		if id, err := subvolumeID(o.top); err != nil || id != topLevelID {
+			return nil, fmt.Errorf("%w: %q is subvolume %d", ErrNotTopLevel, o.opts.Mount, id)
+		}
+		o.t.Info.TopLevel = o.opts.Mount
+		o.t.note("top level: %s (--mount)", o.opts.Mount)
+	case o.opts.Device != "":
+		if o.top, err = o.mountDetached(o.opts.Device); err != nil {
+			return nil, err
+		}
+		o.t.note("top level: %s mounted read-only, detached and private (--device)", o.opts.Device)
+	default:
+		m, err := o.liveRoot()
+		if err != nil {
+			return nil, err
+		}
+		mounts, _ := o.mountInfo()
+		for _, other := range slices.Backward(mounts) {
+			if other.FSType == "btrfs" && other.Dev == m.Dev && other.Root == "/" {
+				if o.top, err = openDir(other.Point); err == nil {
+					o.t.closers = append(o.t.closers, o.top.Close)
+					o.t.Info.TopLevel = other.Point
+					o.t.note("top level: %s (already mounted)", other.Point)
+					return o.top, nil
+				}
+			}
+		}
+		if o.top, err = o.mountDetached(m.Source); err != nil {
+			return nil, err
+		}
+		o.t.note("top level: %s (the device of /) mounted read-only, detached and private", m.Source)
+	}
+	return o.top, nil
+}
+
+// mountDetached mounts the top level of the btrfs filesystem on device
+// read-only with the new mount API (fsopen(2), fsconfig(2), fsmount(2)) and
+// never attaches it anywhere: no directory is created, no other process can
+// see it, and the kernel removes it when its last descriptor closes, however
+// fsdiff exits.
+func (o *opener) mountDetached(device string) (*os.File, error) {
+	fsfd, err := unix.Fsopen("btrfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("mounting the top level of %q: fsopen: %w", device, permissionError(err))
+	}
+	defer unix.Close(fsfd)
+	for _, kv := range [][2]string{{"source", device}, {"subvolid", strconv.Itoa(topLevelID)}} {
+		if err := unix.FsconfigSetString(fsfd, kv[0], kv[1]); err != nil {
+			return nil, fmt.Errorf("mounting the top level of %q: %s: %w", device, kv[0], permissionError(err))
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, fmt.Errorf("mounting the top level of %q: %w", device, permissionError(err))
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return nil, fmt.Errorf("mounting the top level of %q: fsmount: %w", device, permissionError(err))
+	}
+	f := os.NewFile(uintptr(mfd), device+" (top level)")
+	o.t.closers = append(o.t.closers, f.Close)
+	o.t.Info.TopLevel = device
+	return f, nil
+}
+
+func (o *opener) openRoot() (*os.File, error) {
+	if filepath.IsAbs(o.opts.Root) {
+		o.rootReason = "given by --root"
+		return o.openSubvolume(nil, o.opts.Root)
+	}
+	top, err := o.topLevel()
+	if err != nil {
+		return nil, err
+	}
+	rel := o.opts.Root
+	if rel != "" {
+		o.rootReason = "given by --root"
+	} else {
+		m, err := o.liveRoot()
+		if err != nil {
+			if o.opts.Mount != "" || o.opts.Device != "" {
+				return nil, fmt.Errorf("%w (%v)", ErrNoRoot, err)
+			}
+			return nil, err
+		}
+		rel = strings.TrimPrefix(m.Root, "/")
+		o.rootReason = "mounted at /"
+	}
+	return o.openSubvolume(top, rel)
+}
+
+// openSubvolume opens a subvolume's root directory: an absolute path, or a
+// path relative to the top level.
+func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
+	var f *os.File
+	var err error
+	if top == nil || filepath.IsAbs(name) {
+		f, err = openDir(name)
+	} else {
+		var fd int
+		fd, err = unix.Openat(int(top.Fd()), cleanRel(name), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME|unix.O_CLOEXEC, 0)
+		if err != nil {
+			err = &os.PathError{Op: "open", Path: name, Err: err}
+		} else {
+			f = os.NewFile(uintptr(fd), name)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.t.closers = append(o.t.closers, f.Close)
+	if _, _, err := inoLookup(f, firstFreeObjectID); err != nil {
+		return nil, fmt.Errorf("%q: %w", name, notBtrfs(name, err))
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, &os.PathError{Op: "stat", Path: name, Err: err}
+	}
+	if st.Ino != firstFreeObjectID || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, fmt.Errorf("%w: %q", ErrNotSubvolume, name)
+	}
+	return f, nil
+}
+
+func cleanRel(name string) string {
+	name = strings.Trim(filepath.Clean("/"+name), "/")
+	if name == "" {
+		return "."
+	}
+	return name
+}
+
+// findBaseline picks the baseline: --baseline, else the subvolume the root
+// was snapshotted from, else a conventionally named blank snapshot, else
+// the root's own creation.
+func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) error {
+	var base btrfs.SubvolInfo
+	var reason string
+	switch {
+	case o.opts.Baseline != "":
+		var top *os.File
+		if !filepath.IsAbs(o.opts.Baseline) {
+			var err error
+			if top, err = o.topLevel(); err != nil {
+				return err
+			}
+		}
+		f, err := o.openSubvolume(top, o.opts.Baseline)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		id, err := subvolumeID(f)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == id }); !ok {
+			return fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
+		}
+		reason = "given by --baseline"
+	default:
+		var ok bool
+		if root.ParentUUID != (btrfs.UUID{}) {
+			base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.UUID == root.ParentUUID })
+			reason = "the root is a snapshot of it"
+		}
+		if !ok {
+			names := conventionalBlanks(root.Path)
+			base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool {
+				return slices.Contains(names, s.Path) && s.OTransID <= root.OTransID
+			})
+			reason = "conventional name of a blank snapshot"
+		}
+		if !ok {
+			o.t.since = Since{Generation: root.OTransID - 1, Time: root.OTime}
+			o.t.Info.BaselineGeneration = root.OTransID
+			o.t.note("baseline: none found; the root's creation (generation %d, %s)", root.OTransID, root.OTime.Format("2006-01-02 15:04:05"))
+			return nil
+		}
+	}
+	gen, err := rootGeneration(o.t.Root, base.RootID)
+	if err != nil {
+		return fmt.Errorf("reading the generation of %q: %w", base.Path, permissionError(err))
+	}
+	o.t.since = Since{Generation: gen, Time: base.OTime}
+	o.t.Info.Baseline, o.t.Info.BaselineGeneration = "/"+base.Path, gen
+	o.t.note("baseline: subvolume %q (ID %d, generation %d), %s", "/"+base.Path, base.RootID, gen, reason)
+	return nil
+}
+
+// conventionalBlanks lists the names people give the blank snapshot of a
+// root subvolume, next to it and at the top level.
+func conventionalBlanks(rootPath string) []string {
+	dir, name := filepath.Split(rootPath)
+	var out []string
+	for _, d := range []string{dir, ""} {
+		for _, n := range []string{name + "-blank", name + "@blank", name + "_blank", "@" + name + "-blank",
+			"root-blank", "root@blank", "@root-blank", "@blank", "blank"} {
+			if p := d + n; !slices.Contains(out, p) && p != rootPath {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func findSubvolume(all []btrfs.SubvolInfo, match func(btrfs.SubvolInfo) bool) (btrfs.SubvolInfo, bool) {
+	// Sort for a deterministic choice when several match.
+	slices.SortFunc(all, func(a, b btrfs.SubvolInfo) int { return strings.Compare(a.Path, b.Path) })
+	for _, s := range all {
+		if match(s) {
+			return s, true
+		}
+	}
+	return btrfs.SubvolInfo{}, false
+}
+
+func openDir(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME|unix.O_CLOEXEC, 0)
+	if err == unix.EPERM {
+		// O_NOATIME needs ownership or CAP_FOWNER.
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// fdPath names an open file for APIs that want a path.
+func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+// notBtrfs turns the ENOTTY of a btrfs ioctl on another filesystem into a
+// NotBtrfsError naming that filesystem.
+func notBtrfs(path string, err error) error {
+	if !errors.Is(err, unix.ENOTTY) {
+		return permissionError(err)
+	}
+	var st unix.Statfs_t
+	typ := "not btrfs"
+	if unix.Statfs(path, &st) == nil {
+		typ = fsTypeName(st.Type)
+	}
+	return &NotBtrfsError{Path: path, FSType: typ}
+}
+
+func fsTypeName(magic int64) string {
+	switch magic {
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.EXT4_SUPER_MAGIC:
+		return "ext4"
+	case unix.XFS_SUPER_MAGIC:
+		return "xfs"
+	case unix.OVERLAYFS_SUPER_MAGIC:
+		return "overlayfs"
+	case 0x2fc12fc1:
+		return "zfs"
+	}
+	return fmt.Sprintf("filesystem type %#x", magic)
+}
+
+// permissionError marks EPERM and EACCES from btrfs ioctls and mounts as
+// ErrPermission so that callers can suggest running as root.
+func permissionError(err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w: %w", ErrPermission, err)
+	}
+	return err
+}
+
+func searchError(root *os.File, err error) error {
+	return fmt.Errorf("searching subvolume %q: %w", root.Name(), permissionError(err))
+}
