@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -137,4 +138,44 @@ func Mount(t testing.TB, img string, options ...string) string {
 		}
 	})
 	return dir
+}
+
+var cache struct {
+	sync.Mutex
+	dir    string
+	images map[string]*Image
+}
+
+// Get builds a scenario's image once per test binary and returns it. It
+// calls Require first. Call Cleanup from TestMain to remove the images.
+func Get(t testing.TB, scenario string) *Image {
+	t.Helper()
+	Require(t)
+	cache.Lock()
+	defer cache.Unlock()
+	if img := cache.images[scenario]; img != nil {
+		return img
+	}
+	if cache.dir == "" {
+		dir, err := os.MkdirTemp("", "fsdiff-images-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache.dir, cache.images = dir, map[string]*Image{}
+	}
+	img, err := Build(cache.dir, scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache.images[scenario] = img
+	return img
+}
+
+// Cleanup removes the images Get built.
+func Cleanup() {
+	cache.Lock()
+	defer cache.Unlock()
+	if cache.dir != "" {
+		os.RemoveAll(cache.dir)
+	}
 }

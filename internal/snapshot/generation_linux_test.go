@@ -7,43 +7,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
-var (
-	imagesOnce sync.Once
-	imagesDir  string
-	images     = map[string]*imagetest.Image{}
-	imagesErr  error
-)
-
-// image builds a scenario's image once per test binary.
-func image(t *testing.T, scenario string) *imagetest.Image {
-	t.Helper()
-	imagetest.Require(t)
-	imagesOnce.Do(func() {
-		imagesDir, imagesErr = os.MkdirTemp("", "fsdiff-images-")
-		for _, s := range imagetest.Scenarios {
-			if imagesErr == nil {
-				images[s], imagesErr = imagetest.Build(imagesDir, s)
-			}
-		}
-	})
-	if imagesErr != nil {
-		t.Fatal(imagesErr)
-	}
-	return images[scenario]
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if imagesDir != "" {
-		os.RemoveAll(imagesDir)
-	}
+	imagetest.Cleanup()
 	os.Exit(code)
 }
 
@@ -107,7 +79,7 @@ func compare(t *testing.T, got []snapshot.Change, truth []imagetest.Entry) {
 }
 
 func TestGenerationBlank(t *testing.T) {
-	img := image(t, "blank")
+	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
 	for _, tc := range []struct {
 		name string
@@ -129,7 +101,7 @@ func TestGenerationBlank(t *testing.T) {
 }
 
 func TestGenerationFresh(t *testing.T) {
-	img := image(t, "fresh")
+	img := imagetest.Get(t, "fresh")
 	top := imagetest.Mount(t, img.File)
 	got, info := scan(t, snapshot.Options{Mount: top, Root: "root"})
 	compare(t, got, img.Truth)
@@ -142,7 +114,7 @@ func TestGenerationFresh(t *testing.T) {
 // inode transids under relatime, are not reported: the truth has no entry
 // for base/atime.txt, and the image builder checked that its atime changed.
 func TestGenerationAtimeOnly(t *testing.T) {
-	img := image(t, "blank")
+	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
 	got, _ := scan(t, snapshot.Options{Mount: top, Root: "root"})
 	for _, c := range got {

@@ -1,0 +1,63 @@
+package report
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var names = []string{
+	"", "/etc/machine-id", "new\nline", "tab\there", "cr\rhere", "\x01ctrl\x7f", `back\slash`, `\x41`, `\\n`,
+	`quote"s'`, "-dash", " lead", "trail ", "${x}", "\xff\xfe", "ok\xc3", "é\x80", "\u2028", "\U0001F600",
+	"\xed\xb2\x80", // an encoded surrogate: not UTF-8, so escaped byte by byte
+	strings.Repeat("é", 127) + "x",
+}
+
+func TestEscapeRoundTrip(t *testing.T) {
+	for _, name := range names {
+		esc := Escape(name)
+		if strings.ContainsAny(esc, "\n\t\r\x00") || !utf8.ValidString(esc) {
+			t.Errorf("Escape(%q) = %q: not one printable UTF-8 line", name, esc)
+		}
+		if got, err := Unescape(esc); err != nil || got != name {
+			t.Errorf("Unescape(Escape(%q)) = %q, %v", name, got, err)
+		}
+	}
+	if Escape("plain/path é") != "plain/path é" {
+		t.Error("Escape changed a name that needs no escaping")
+	}
+}
+
+func TestJSONStringRoundTrip(t *testing.T) {
+	for _, name := range names {
+		checkJSONString(t, name)
+	}
+}
+
+func checkJSONString(t *testing.T, name string) {
+	t.Helper()
+	lit := string(appendJSONString(nil, name))
+	var std string
+	if err := json.Unmarshal([]byte(lit), &std); err != nil {
+		t.Fatalf("%q encodes as invalid JSON %s: %v", name, lit, err)
+	}
+	if utf8.ValidString(name) && std != name {
+		t.Errorf("valid UTF-8 %q decodes as %q with encoding/json", name, std)
+	}
+	if got, err := DecodeJSONString(lit); err != nil || got != name {
+		t.Errorf("DecodeJSONString(%s) = %q, %v; want %q", lit, got, err, name)
+	}
+}
+
+func FuzzEscape(f *testing.F) {
+	for _, name := range names {
+		f.Add(name)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, err := Unescape(Escape(name)); err != nil || got != name {
+			t.Errorf("Unescape(Escape(%q)) = %q, %v", name, got, err)
+		}
+		checkJSONString(t, name)
+	})
+}

@@ -1,0 +1,326 @@
+package report
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Entry is a change with its verdict.
+type Entry struct {
+	snapshot.Change
+	classify.Verdict
+}
+
+// Format names an output format.
+type Format string
+
+const (
+	Table  Format = "table"
+	TSV    Format = "tsv"
+	JSON   Format = "json"
+	NDJSON Format = "ndjson"
+	Paths  Format = "paths"
+)
+
+// Formats lists every format, for flag help and completion.
+var Formats = []Format{Table, TSV, JSON, NDJSON, Paths}
+
+// SchemaVersion is the version of the JSON document; it changes when a
+// field changes meaning or disappears, not when one is added.
+const SchemaVersion = 1
+
+// Audit describes the run, for the JSON document.
+type Audit struct {
+	Version string
+	Time    time.Time
+	Source  snapshot.Info
+}
+
+// Options select what is written.
+type Options struct {
+	Format Format
+	All    bool // table: one row per path instead of one per anchor
+	Null   bool // paths: NUL-terminated and unescaped
+}
+
+// Sort orders entries for output: by category, most urgent first, then by
+// path bytes.
+func Sort(entries []Entry) {
+	slices.SortFunc(entries, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(a.Category.Order(), b.Category.Order()), strings.Compare(a.Path, b.Path))
+	})
+}
+
+// Write renders sorted entries.
+func Write(w io.Writer, audit Audit, entries []Entry, opts Options) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var err error
+	switch opts.Format {
+	case Table:
+		err = writeTable(bw, entries, opts.All)
+	case TSV:
+		err = writeTSV(bw, entries)
+	case JSON:
+		err = writeJSON(bw, audit, entries)
+	case NDJSON:
+		var buf []byte
+		for _, e := range entries {
+			buf = append(appendEntryJSON(buf[:0], e), '\n')
+			if _, err = bw.Write(buf); err != nil {
+				break
+			}
+		}
+	case Paths:
+		for _, e := range entries {
+			if opts.Null {
+				bw.WriteString(e.Path)
+				bw.WriteByte(0)
+			} else {
+				bw.WriteString(Escape(e.Path))
+				bw.WriteByte('\n')
+			}
+		}
+	default:
+		return fmt.Errorf("unknown format %q", opts.Format)
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeTSV writes category, kind, type, size and path, tab-separated,
+// without a header.
+func writeTSV(w *bufio.Writer, entries []Entry) error {
+	var buf []byte
+	for _, e := range entries {
+		buf = append(buf[:0], e.Category...)
+		buf = append(buf, '\t')
+		buf = append(buf, e.Kind...)
+		buf = append(buf, '\t')
+		buf = append(buf, e.Type...)
+		buf = append(buf, '\t')
+		buf = strconv.AppendInt(buf, e.Size, 10)
+		buf = append(buf, '\t')
+		buf = append(buf, Escape(e.Path)...)
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeJSON(w *bufio.Writer, audit Audit, entries []Entry) error {
+	buf := fmt.Appendf(nil, "{\n  \"schema\": %d,\n  \"fsdiff_version\": ", SchemaVersion)
+	buf = appendJSONString(buf, audit.Version)
+	buf = append(buf, ",\n  \"time\": "...)
+	buf = appendJSONString(buf, audit.Time.UTC().Format(time.RFC3339))
+	buf = append(buf, ",\n  \"source\": "...)
+	buf = appendInfoJSON(buf, audit.Source)
+	buf = append(buf, ",\n  \"changes\": ["...)
+	for i, e := range entries {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, "\n    "...)
+		buf = appendEntryJSON(buf, e)
+		if len(buf) > 32<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if len(entries) > 0 {
+		buf = append(buf, "\n  "...)
+	}
+	buf = append(buf, "]\n}\n"...)
+	_, err := w.Write(buf)
+	return err
+}
+
+func appendInfoJSON(buf []byte, in snapshot.Info) []byte {
+	buf = append(buf, `{"root": `...)
+	buf = appendJSONString(buf, in.Root)
+	buf = fmt.Appendf(buf, `, "root_id": %d, "top_level": `, in.RootID)
+	buf = appendJSONString(buf, in.TopLevel)
+	buf = append(buf, `, "baseline": `...)
+	buf = appendJSONString(buf, in.Baseline)
+	buf = fmt.Appendf(buf, `, "baseline_generation": %d, "decisions": [`, in.BaselineGeneration)
+	for i, d := range in.Decisions {
+		if i > 0 {
+			buf = append(buf, ", "...)
+		}
+		buf = appendJSONString(buf, d)
+	}
+	return append(buf, "]}"...)
+}
+
+// appendEntryJSON writes one entry as a JSON object with every field of the
+// change and the verdict. Names go through appendJSONString, so a name that
+// is not UTF-8 survives (see the package documentation).
+func appendEntryJSON(buf []byte, e Entry) []byte {
+	buf = append(buf, `{"path":`...)
+	buf = appendJSONString(buf, e.Path)
+	buf = append(buf, `,"kind":"`...)
+	buf = append(buf, e.Kind...)
+	buf = append(buf, `","type":"`...)
+	buf = append(buf, e.Type...)
+	buf = append(buf, `","size":`...)
+	buf = strconv.AppendInt(buf, e.Size, 10)
+	buf = append(buf, `,"mode":"`...)
+	buf = append(buf, fmt.Sprintf("%04o", e.Mode)...)
+	buf = append(buf, `","uid":`...)
+	buf = strconv.AppendUint(buf, uint64(e.UID), 10)
+	buf = append(buf, `,"gid":`...)
+	buf = strconv.AppendUint(buf, uint64(e.GID), 10)
+	buf = append(buf, `,"mtime":"`...)
+	buf = e.MTime.UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, '"')
+	if e.Type == snapshot.Symlink {
+		buf = append(buf, `,"target":`...)
+		buf = appendJSONString(buf, e.Target)
+	}
+	if e.Kind == snapshot.Renamed {
+		buf = append(buf, `,"origin":`...)
+		buf = appendJSONString(buf, e.Origin)
+	}
+	buf = append(buf, `,"inode":`...)
+	buf = strconv.AppendUint(buf, e.Inode, 10)
+	buf = append(buf, `,"nlink":`...)
+	buf = strconv.AppendUint(buf, uint64(e.Nlink), 10)
+	buf = append(buf, `,"category":"`...)
+	buf = append(buf, e.Category...)
+	buf = append(buf, `","rule":`...)
+	buf = appendJSONString(buf, e.Rule)
+	buf = append(buf, `,"reason":`...)
+	buf = appendJSONString(buf, e.Reason)
+	return append(buf, '}')
+}
+
+func writeTable(w io.Writer, entries []Entry, all bool) error {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Symbols:  tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off},
+				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
+				Padding:    tw.CellPadding{Global: tw.Padding{Right: "  ", Overwrite: true}},
+			},
+			Row: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
+				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
+				Padding:    tw.CellPadding{Global: tw.Padding{Right: "  ", Overwrite: true}},
+			},
+			Behavior: tw.Behavior{TrimSpace: tw.Off},
+		}),
+	)
+	if all {
+		t.Header("CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON")
+		for _, e := range entries {
+			if err := t.Append(string(e.Category), string(e.Kind), string(e.Type), humanSize(e.Size), Escape(e.Path), e.Reason); err != nil {
+				return err
+			}
+		}
+	} else {
+		t.Header("CATEGORY", "PATH", "FILES", "SIZE", "REASON")
+		for _, g := range group(entries) {
+			if err := t.Append(string(g.Category), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), g.Reason); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Render()
+}
+
+// row is a line of the default table: the changes of one category under
+// one anchor.
+type row struct {
+	classify.Verdict
+	anchor string
+	files  int
+	size   int64
+}
+
+// group collapses entries for the default table. A created directory
+// anchors everything created under it, so a new service directory with
+// 40,000 files is one row. Baseline directories whose only change is their
+// list of entries are left out: the entries themselves are listed.
+func group(entries []Entry) []row {
+	created := map[string]bool{}
+	for _, e := range entries {
+		if e.Kind == snapshot.Created && (e.Type == snapshot.Dir || e.Type == snapshot.Subvolume) {
+			created[e.Path] = true
+		}
+	}
+	type key struct {
+		cat    classify.Category
+		anchor string
+	}
+	rows := map[key]*row{}
+	var order []key
+	for _, e := range entries {
+		if e.Kind == snapshot.Modified && e.Type == snapshot.Dir {
+			continue
+		}
+		anchor := e.Path
+		for i := 1; i < len(e.Path); i++ {
+			if e.Path[i] == '/' && created[e.Path[:i]] {
+				anchor = e.Path[:i]
+				break
+			}
+		}
+		k := key{e.Category, anchor}
+		r := rows[k]
+		if r == nil {
+			r = &row{Verdict: e.Verdict, anchor: anchor}
+			rows[k] = r
+			order = append(order, k)
+		}
+		if e.Path == anchor {
+			r.Verdict = e.Verdict
+		}
+		r.files++
+		if e.Type == snapshot.File {
+			r.size += e.Size
+		}
+	}
+	out := make([]row, 0, len(order))
+	for _, k := range order {
+		out = append(out, *rows[k])
+	}
+	slices.SortStableFunc(out, func(a, b row) int {
+		return cmp.Or(cmp.Compare(a.Category.Order(), b.Category.Order()), strings.Compare(a.anchor, b.anchor))
+	})
+	return out
+}
+
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
