@@ -50,7 +50,12 @@ what it chose. It never writes to the filesystem it audits.
   sudo fsdiff --format paths -0 | xargs -0 ls -ld
   sudo mount -o subvolid=5 /dev/vda3 /mnt
   sudo fsdiff --mount /mnt --root root --baseline root-blank`,
-		Args:          cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.NoArgs(cmd, args); err != nil {
+				return flagError{err}
+			}
+			return nil
+		},
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
+	"github.com/fsdiff-nix/fsdiff/internal/report"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	imagetest.Cleanup()
+	if binary.path != "" {
+		os.RemoveAll(filepath.Dir(binary.path))
+	}
+	os.Exit(code)
+}
+
+// fsdiff runs the command in-process.
+func fsdiff(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// audit runs an audit of the blank image's root that must succeed.
+func audit(t *testing.T, img *imagetest.Image, args ...string) string {
+	t.Helper()
+	top := imagetest.Mount(t, img.File)
+	out, errs, code := fsdiff(t, append([]string{"--mount", top, "--root", "root"}, args...)...)
+	if code != 0 {
+		t.Fatalf("fsdiff %q: exit %d\n%s", args, code, errs)
+	}
+	return out
+}
+
+func truthPaths(img *imagetest.Image) []string {
+	var paths []string
+	for _, e := range img.Truth {
+		paths = append(paths, string(e.Path))
+	}
+	slices.Sort(paths)
+	return paths
+}
+
+// record is an NDJSON line with its names decoded byte for byte.
+type record struct {
+	Path, Kind, Type, Target, Category string
+}
+
+func parseNDJSON(t *testing.T, out string) []record {
+	t.Helper()
+	var recs []record
+	for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &raw); err != nil {
+			t.Fatalf("invalid NDJSON line %q: %v", line, err)
+		}
+		var r record
+		for key, dst := range map[string]*string{"path": &r.Path, "kind": &r.Kind, "type": &r.Type, "target": &r.Target, "category": &r.Category} {
+			if lit, ok := raw[key]; ok {
+				v, err := report.DecodeJSONString(string(lit))
+				if err != nil {
+					t.Fatalf("%s %s: %v", key, lit, err)
+				}
+				*dst = v
+			}
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// checkTruth compares NDJSON records with the truth: every path byte-exact
+// with its kind, type and symlink target, and nothing else.
+func checkTruth(t *testing.T, recs []record, img *imagetest.Image) {
+	t.Helper()
+	got := map[string]record{}
+	for _, r := range recs {
+		got[r.Path] = r
+	}
+	for _, e := range img.Truth {
+		r, ok := got[string(e.Path)]
+		if !ok {
+			t.Errorf("missing %s %s %q", e.Kind, e.Type, e.Path)
+			continue
+		}
+		delete(got, string(e.Path))
+		if r.Kind != e.Kind || r.Type != e.Type || r.Target != string(e.Target) {
+			t.Errorf("%q: got %s %s → %q, want %s %s → %q", e.Path, r.Kind, r.Type, r.Target, e.Kind, e.Type, e.Target)
+		}
+	}
+	for p, r := range got {
+		t.Errorf("unexpected %s %s %q", r.Kind, r.Type, p)
+	}
+}
+
+func TestAuditNDJSON(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	recs := parseNDJSON(t, audit(t, img, "--format", "ndjson"))
+	checkTruth(t, recs, img)
+	want := map[string]string{
+		"/etc/hosts":           "managed",   // symlink into the store
+		"/etc/sudoers":         "managed",   // listed in /etc/.clean
+		"/var/lib/app/fifo":    "ephemeral", // fifo
+		"/var/lib/app/sock":    "ephemeral", // socket
+		"/var/lib/app/current": "unknown",   // a relative symlink
+		"/etc/machine-id":      "unknown",   // no rules yet
+	}
+	for _, r := range recs {
+		if cat, ok := want[r.Path]; ok && r.Category != cat {
+			t.Errorf("%s: category %s, want %s", r.Path, r.Category, cat)
+		}
+	}
+}
+
+func TestAuditPathsNull(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	out := audit(t, img, "--format", "paths", "-0")
+	if !strings.HasSuffix(out, "\x00") {
+		t.Fatalf("output does not end with NUL: %q", out[max(0, len(out)-20):])
+	}
+	got := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
+	slices.Sort(got)
+	if want := truthPaths(img); !slices.Equal(got, want) {
+		t.Errorf("paths -0:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestAuditEscapedFormats(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	for _, tc := range []struct {
+		format string
+		path   func(line string) string
+	}{
+		{"paths", func(line string) string { return line }},
+		{"tsv", func(line string) string {
+			f := strings.Split(line, "\t")
+			if len(f) != 5 {
+				t.Fatalf("tsv line %q has %d fields, want 5", line, len(f))
+			}
+			return f[4]
+		}},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			out := audit(t, img, "--format", tc.format)
+			var got []string
+			for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
+				p, err := report.Unescape(tc.path(line))
+				if err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				got = append(got, p)
+			}
+			slices.Sort(got)
+			if want := truthPaths(img); !slices.Equal(got, want) {
+				t.Errorf("%s:\n got %q\nwant %q", tc.format, got, want)
+			}
+		})
+	}
+}
+
+func TestAuditJSON(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	out := audit(t, img, "--format", "json")
+	var doc struct {
+		Schema  int `json:"schema"`
+		Source  struct {
+			Root      string   `json:"root"`
+			Baseline  string   `json:"baseline"`
+			Decisions []string `json:"decisions"`
+		} `json:"source"`
+		Changes []json.RawMessage `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, out)
+	}
+	if doc.Schema != report.SchemaVersion || doc.Source.Root != "/root" || doc.Source.Baseline != "/root-blank" || len(doc.Source.Decisions) < 3 {
+		t.Errorf("header: %+v", doc)
+	}
+	var lines []string
+	for _, c := range doc.Changes {
+		lines = append(lines, string(c))
+	}
+	checkTruth(t, parseNDJSON(t, strings.Join(lines, "\n")), img)
+}
+
+func TestAuditTable(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	out := audit(t, img, "--format", "table")
+	for _, want := range []string{
+		"CATEGORY   PATH ",
+		"\nunknown    /odd                 15 ", // a created directory is one row with its files
+		"\nunknown    /deep                61 ",
+		"\nmanaged    /etc/hosts ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "/odd/") {
+		t.Errorf("default table lists paths inside a created directory:\n%s", out)
+	}
+	all := audit(t, img, "--format", "table", "--all")
+	for _, name := range imagetest.OddNames {
+		if !strings.Contains(all, "/odd/"+report.Escape(name)+" ") {
+			t.Errorf("--all table lacks %q", report.Escape(name))
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "xml"}, `unknown --format "xml"`},
+		{[]string{"--format", "tsv", "-0"}, "-0 goes with --format paths"},
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"extra"}, `unknown command "extra"`},
+	} {
+		_, errs, code := fsdiff(t, tc.args...)
+		if code != exitError || !strings.Contains(errs, "fsdiff: error: "+tc.want) || !strings.Contains(errs, "Usage:") {
+			t.Errorf("fsdiff %q: exit %d, stderr:\n%s", tc.args, code, errs)
+		}
+	}
+}
+
+var binary struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// staticBinary builds fsdiff without cgo, so that it runs in a chroot that
+// holds nothing else.
+func staticBinary(t *testing.T) string {
+	t.Helper()
+	binary.Do(func() {
+		dir, err := os.MkdirTemp("", "fsdiff-bin-")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		binary.path = filepath.Join(dir, "fsdiff")
+		cmd := exec.Command("go", "build", "-o", binary.path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binary.err = err
+			t.Logf("%s", out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+// inChroot runs fsdiff as / sees it: setup (shell, with $R the new root)
+// prepares $R in a private mount namespace, then fsdiff runs chrooted there
+// from /nix, where its directory is bind-mounted.
+func inChroot(t *testing.T, setup string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	bin := staticBinary(t)
+	script := `set -e
+` + setup + `
+mkdir -p "$R/proc" "$R/dev" "$R/nix" 2>/dev/null || true
+mount -t proc proc "$R/proc"
+mount --bind /dev "$R/dev"
+mount --bind "$BINDIR" "$R/nix"
+exec chroot "$R" /nix/fsdiff "$@"`
+	cmd := exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "sh", "-c", script, "sh"}, args...)...)
+	cmd.Env = append(os.Environ(), "R="+t.TempDir(), "BINDIR="+filepath.Dir(bin))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestAutoDetect runs plain fsdiff on a system whose / is the image's root
+// subvolume: it must find the root, mount the top level privately, find
+// the blank snapshot by the root's parent UUID, and report the truth.
+func TestAutoDetect(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	out, errs, code := inChroot(t, `mount -o loop,subvol=root "`+img.File+`" "$R"`, "--format", "ndjson", "-v")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{
+		`fsdiff: root: subvolume "/root" (ID 258), mounted at /`,
+		"mounted read-only, detached and private",
+		`fsdiff: baseline: subvolume "/root-blank" (ID 257, generation`,
+		"the root is a snapshot of it",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("-v output lacks %q:\n%s", want, errs)
+		}
+	}
+	checkTruth(t, parseNDJSON(t, out), img)
+}
+
+// TestAutoDetectNotBtrfs runs plain fsdiff where / is not btrfs.
+func TestAutoDetectNotBtrfs(t *testing.T) {
+	imagetest.Require(t)
+	out, errs, code := inChroot(t, `mount -t tmpfs tmpfs "$R"`)
+	if code != exitError || out != "" {
+		t.Errorf("exit %d, stdout %q; want exit %d and no output", code, out, exitError)
+	}
+	for _, want := range []string{"fsdiff: error: / is tmpfs, not btrfs\n", "fsdiff: hint: ", "--mount DIR", "--root SUBVOL"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
