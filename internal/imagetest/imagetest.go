@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package imagetest builds the btrfs images that fsdiff's tests audit, with
 // the ground truth of what changed, and loop-mounts them. Building needs
 // root, mkfs.btrfs and btrfs from btrfs-progs, and loop devices; tests call

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -211,7 +212,22 @@ func appendEntryJSON(buf []byte, e Entry) []byte {
 	return append(buf, '}')
 }
 
+// writeTable renders the table for people. tablewriter pads the last
+// column; the padding is trimmed so that lines end where their text does.
 func writeTable(w io.Writer, entries []Entry, all bool) error {
+	var buf bytes.Buffer
+	if err := renderTable(&buf, entries, all); err != nil {
+		return err
+	}
+	for line := range bytes.Lines(buf.Bytes()) {
+		if _, err := fmt.Fprintf(w, "%s\n", bytes.TrimRight(line, " \n")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func renderTable(w io.Writer, entries []Entry, all bool) error {
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders:  tw.BorderNone,

@@ -11,17 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Since is the baseline a generation scan compares with.
-type Since struct {
-	// Generation is the last transaction of the baseline: inodes created in a
-	// later transaction are new, inodes written in a later one are candidates.
-	Generation uint64
-	// Time is when the baseline was taken. A candidate whose ctime and mtime
-	// are both no later than this was only read (relatime bumps the inode's
-	// transid for an atime update), so it is not a change.
-	Time time.Time
-}
-
 // inode is a candidate found by the sweep.
 type inode struct {
 	item      inodeItem

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 )
 
 // Options say what to audit. Empty fields are detected from the running
@@ -26,6 +27,17 @@ type Info struct {
 	Baseline           string   `json:"baseline,omitempty"`  // path of the baseline subvolume; empty when there is none
 	BaselineGeneration uint64   `json:"baseline_generation"` // changes are what happened after this generation
 	Decisions          []string `json:"decisions"`           // every choice made, in order
+}
+
+// Since is the baseline a generation scan compares with.
+type Since struct {
+	// Generation is the last transaction of the baseline: inodes created in a
+	// later transaction are new, inodes written in a later one are candidates.
+	Generation uint64
+	// Time is when the baseline was taken. A candidate whose ctime and mtime
+	// are both no later than this was only read (relatime bumps the inode's
+	// transid for an atime update), so it is not a change.
+	Time time.Time
 }
 
 // Target is an opened root and its baseline, ready to scan.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command images builds fsdiff's btrfs test images and their ground truth:
 //
 //	sudo go run ./testdata/images -o DIR [scenario...]

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// Open needs btrfs ioctls, which only Linux has.
+func Open(opts Options) (*Target, error) {
+	return nil, fmt.Errorf("btrfs source on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+}
+
+// Changes is never reached: Open fails.
+func (t *Target) Changes(ctx context.Context, emit func(Change) error) error {
+	return errors.ErrUnsupported
+}
+
+// ReadFile is never reached: Open fails.
+func (t *Target) ReadFile(name string) ([]byte, error) {
+	return nil, errors.ErrUnsupported
+}
