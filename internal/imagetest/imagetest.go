@@ -52,7 +52,9 @@ func Build(dir, scenario string) (*Image, error) {
 	if err := os.Truncate(img, 256<<20); err != nil {
 		return nil, err
 	}
-	if err := run("mkfs.btrfs", "-q", "-f", "-U", "f5d1ff00-0000-4000-8000-000000000001", img); err != nil {
+	// A fresh filesystem UUID each time: test binaries run in parallel, and
+	// btrfs takes two mounted images with one UUID for the same filesystem.
+	if err := run("mkfs.btrfs", "-q", "-f", img); err != nil {
 		return nil, err
 	}
 	mnt, err := os.MkdirTemp("", "fsdiff-image-")
