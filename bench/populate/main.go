@@ -353,25 +353,24 @@ func (p *plan) createLeaf(dfd int, l leaf) error {
 	return unix.Close(fd)
 }
 
-// parallel runs f(0) ... f(n-1) on up to jobs goroutines and returns the
-// first error; after an error no new calls start.
+// parallel runs f(0) ... f(n-1) on up to jobs goroutines, each over a
+// contiguous range, and returns the first error; after an error no new calls
+// start. Contiguous ranges keep the workers in different directories, whose
+// entries live in different leaves of the subvolume's b-tree; handing out
+// directories in turn made two workers about 15% slower on btrfs.
 func parallel(jobs, n int, f func(int) error) error {
 	var (
-		next   atomic.Int64
 		failed atomic.Bool
 		mu     sync.Mutex
 		first  error
 		wg     sync.WaitGroup
 	)
-	for range min(jobs, n) {
+	jobs = min(jobs, n)
+	for w := range jobs {
 		wg.Add(1)
-		go func() {
+		go func(lo, hi int) {
 			defer wg.Done()
-			for !failed.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
+			for i := lo; i < hi && !failed.Load(); i++ {
 				if err := f(i); err != nil {
 					mu.Lock()
 					if first == nil {
@@ -382,7 +381,7 @@ func parallel(jobs, n int, f func(int) error) error {
 					return
 				}
 			}
-		}()
+		}(w*n/jobs, (w+1)*n/jobs)
 	}
 	wg.Wait()
 	if first != nil && errors.Is(first, unix.EEXIST) {
