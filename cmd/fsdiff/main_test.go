@@ -176,8 +176,8 @@ func TestAuditJSON(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	out := audit(t, img, "--format", "json")
 	var doc struct {
-		Schema  int `json:"schema"`
-		Source  struct {
+		Schema int `json:"schema"`
+		Source struct {
 			Root      string   `json:"root"`
 			Baseline  string   `json:"baseline"`
 			Decisions []string `json:"decisions"`

@@ -1,37 +1,31 @@
 package classify
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // Category is what a changed path is, from a person's point of view.
-type Category string
+// Categories are ordered for reports: what needs a decision first.
+type Category uint8
 
 const (
-	Persist   Category = "persist"   // state that should survive a reboot
-	Unknown   Category = "unknown"   // nothing says: a person must decide
-	Persisted Category = "persisted" // already covered by declared persistence
-	Ephemeral Category = "ephemeral" // safe to lose
-	Managed   Category = "managed"   // NixOS recreates it at every boot or activation
+	Persist   Category = iota + 1 // state that should survive a reboot
+	Unknown                       // nothing says: a person must decide
+	Persisted                     // already covered by declared persistence
+	Ephemeral                     // safe to lose
+	Managed                       // NixOS recreates it at every boot or activation
 )
 
-// Order ranks categories for reports: what needs a decision first.
-func (c Category) Order() int {
-	switch c {
-	case Persist:
-		return 0
-	case Unknown:
-		return 1
-	case Persisted:
-		return 2
-	case Ephemeral:
-		return 3
-	case Managed:
-		return 4
+var categoryNames = [...]string{"", "persist", "unknown", "persisted", "ephemeral", "managed"}
+
+func (c Category) String() string {
+	if int(c) < len(categoryNames) {
+		return categoryNames[c]
 	}
-	return 5
+	return "category(" + strconv.Itoa(int(c)) + ")"
 }
 
 // Verdict is the decision about one changed path.

@@ -57,11 +57,36 @@ type Options struct {
 }
 
 // Sort orders entries for output: by category, most urgent first, then by
-// path bytes.
+// path bytes. It sorts a permutation and then moves each entry once, which
+// is much cheaper than letting the sort swap large entries.
 func Sort(entries []Entry) {
-	slices.SortFunc(entries, func(a, b Entry) int {
-		return cmp.Or(cmp.Compare(a.Category.Order(), b.Category.Order()), strings.Compare(a.Path, b.Path))
+	perm := make([]int32, len(entries))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(i, j int32) int {
+		a, b := &entries[i], &entries[j]
+		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.Path, b.Path))
 	})
+	// Apply the permutation in place, one cycle at a time: position i
+	// receives the entry at perm[i].
+	for i := range perm {
+		if perm[i] < 0 {
+			continue
+		}
+		tmp := entries[i]
+		j := i
+		for {
+			k := int(perm[j])
+			perm[j] = -1
+			if k == i {
+				entries[j] = tmp
+				break
+			}
+			entries[j] = entries[k]
+			j = k
+		}
+	}
 }
 
 // Write renders sorted entries.
@@ -107,11 +132,11 @@ func Write(w io.Writer, audit Audit, entries []Entry, opts Options) error {
 func writeTSV(w *bufio.Writer, entries []Entry) error {
 	var buf []byte
 	for _, e := range entries {
-		buf = append(buf[:0], e.Category...)
+		buf = append(buf[:0], e.Category.String()...)
 		buf = append(buf, '\t')
-		buf = append(buf, e.Kind...)
+		buf = append(buf, e.Kind.String()...)
 		buf = append(buf, '\t')
-		buf = append(buf, e.Type...)
+		buf = append(buf, e.Type.String()...)
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, e.Size, 10)
 		buf = append(buf, '\t')
@@ -177,9 +202,9 @@ func appendEntryJSON(buf []byte, e Entry) []byte {
 	buf = append(buf, `{"path":`...)
 	buf = appendJSONString(buf, e.Path)
 	buf = append(buf, `,"kind":"`...)
-	buf = append(buf, e.Kind...)
+	buf = append(buf, e.Kind.String()...)
 	buf = append(buf, `","type":"`...)
-	buf = append(buf, e.Type...)
+	buf = append(buf, e.Type.String()...)
 	buf = append(buf, `","size":`...)
 	buf = strconv.AppendInt(buf, e.Size, 10)
 	buf = append(buf, `,"mode":"`...)
@@ -204,7 +229,7 @@ func appendEntryJSON(buf []byte, e Entry) []byte {
 	buf = append(buf, `,"nlink":`...)
 	buf = strconv.AppendUint(buf, uint64(e.Nlink), 10)
 	buf = append(buf, `,"category":"`...)
-	buf = append(buf, e.Category...)
+	buf = append(buf, e.Category.String()...)
 	buf = append(buf, `","rule":`...)
 	buf = appendJSONString(buf, e.Rule)
 	buf = append(buf, `,"reason":`...)
@@ -251,14 +276,14 @@ func renderTable(w io.Writer, entries []Entry, all bool) error {
 	if all {
 		t.Header("CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON")
 		for _, e := range entries {
-			if err := t.Append(string(e.Category), string(e.Kind), string(e.Type), humanSize(e.Size), Escape(e.Path), e.Reason); err != nil {
+			if err := t.Append(e.Category.String(), e.Kind.String(), e.Type.String(), humanSize(e.Size), Escape(e.Path), e.Reason); err != nil {
 				return err
 			}
 		}
 	} else {
 		t.Header("CATEGORY", "PATH", "FILES", "SIZE", "REASON")
 		for _, g := range group(entries) {
-			if err := t.Append(string(g.Category), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), g.Reason); err != nil {
+			if err := t.Append(g.Category.String(), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), g.Reason); err != nil {
 				return err
 			}
 		}
@@ -323,7 +348,7 @@ func group(entries []Entry) []row {
 		out = append(out, *rows[k])
 	}
 	slices.SortStableFunc(out, func(a, b row) int {
-		return cmp.Or(cmp.Compare(a.Category.Order(), b.Category.Order()), strings.Compare(a.anchor, b.anchor))
+		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.anchor, b.anchor))
 	})
 	return out
 }

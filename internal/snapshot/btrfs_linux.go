@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -181,7 +180,7 @@ type inodeItem struct {
 	size                int64
 	nlink, uid, gid     uint32
 	mode                uint32
-	ctime, mtime        time.Time
+	ctime, mtime        int64 // nanoseconds since the epoch
 }
 
 const inodeItemSize = 160
@@ -191,8 +190,8 @@ func decodeInodeItem(b []byte) (inodeItem, error) {
 		return inodeItem{}, fmt.Errorf("inode item: %d bytes, want %d", len(b), inodeItemSize)
 	}
 	le := binary.LittleEndian
-	ts := func(off int) time.Time {
-		return time.Unix(int64(le.Uint64(b[off:])), int64(le.Uint32(b[off+8:])))
+	ts := func(off int) int64 {
+		return int64(le.Uint64(b[off:]))*1e9 + int64(le.Uint32(b[off+8:]))
 	}
 	return inodeItem{
 		generation: le.Uint64(b[0:]),

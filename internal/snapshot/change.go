@@ -1,31 +1,52 @@
 package snapshot
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Kind says how a path differs from the baseline.
-type Kind string
+type Kind uint8
 
 const (
-	Created  Kind = "created"  // absent from the baseline
-	Modified Kind = "modified" // content changed (for a directory: its entries)
-	Metadata Kind = "metadata" // mode, owner, extended attributes or link count changed, content did not
-	Deleted  Kind = "deleted"  // present in the baseline, gone now
-	Renamed  Kind = "renamed"  // moved here from Change.Origin
+	Created  Kind = iota + 1 // absent from the baseline
+	Modified                 // content changed (for a directory: its entries)
+	Metadata                 // mode, owner, extended attributes or link count changed, content did not
+	Deleted                  // present in the baseline, gone now
+	Renamed                  // moved here from Change.Origin
 )
+
+var kindNames = [...]string{"", "created", "modified", "metadata", "deleted", "renamed"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // Type is the file type of the changed path.
-type Type string
+type Type uint8
 
 const (
-	File      Type = "file"
-	Dir       Type = "dir"
-	Symlink   Type = "symlink"
-	FIFO      Type = "fifo"
-	Socket    Type = "socket"
-	CharDev   Type = "char"
-	BlockDev  Type = "block"
-	Subvolume Type = "subvolume" // a nested btrfs subvolume
+	File Type = iota + 1
+	Dir
+	Symlink
+	FIFO
+	Socket
+	CharDev
+	BlockDev
+	Subvolume // a nested btrfs subvolume
 )
+
+var typeNames = [...]string{"", "file", "dir", "symlink", "fifo", "socket", "char", "block", "subvolume"}
+
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return "type(" + strconv.Itoa(int(t)) + ")"
+}
 
 // Change is one changed path. Path and the other names are raw bytes held in
 // strings: a Linux file name need not be UTF-8 and is never normalised.
@@ -62,5 +83,5 @@ func typeOf(mode uint32) (Type, bool) {
 	case 0o060000:
 		return BlockDev, true
 	}
-	return "", false
+	return 0, false
 }

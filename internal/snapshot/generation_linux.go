@@ -1,10 +1,12 @@
 package snapshot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,9 +15,10 @@ import (
 
 // inode is a candidate found by the sweep.
 type inode struct {
+	ino       uint64
 	item      inodeItem
-	names     []nameRef
-	target    string // symlink target
+	names     []nameRef // a window of generationScan.names
+	target    string    // symlink target
 	hasTarget bool
 }
 
@@ -25,75 +28,30 @@ const sweepBufSize = 1 << 20
 // is root that changed after since, with all its names, then every
 // subvolume in nested created after since. It needs CAP_SYS_ADMIN.
 func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(Change) error) error {
-	s := newTreeSearcher(root, sweepBufSize)
-	inodes := make(map[uint64]*inode)
-	// One sweep over every leaf written after the baseline. Items come in key
-	// order, so an inode's INODE_ITEM precedes its refs and extents.
-	err := s.search(searchKey{
-		MinObjectID: firstFreeObjectID, MaxObjectID: math.MaxUint64,
-		MinType: keyInodeItem, MaxType: keyExtentData, MaxOffset: math.MaxUint64,
-		MinTransID: since.Generation + 1, MaxTransID: math.MaxUint64,
-	}, func(h *searchHeader, data []byte) error {
-		switch h.Type {
-		case keyInodeItem:
-			if h.ObjectID&0xfff == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			it, err := decodeInodeItem(data)
-			if err != nil {
-				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
-			}
-			if it.transid > since.Generation && it.nlink > 0 {
-				inodes[h.ObjectID] = &inode{item: it}
-			}
-		case keyInodeRef, keyInodeExtref:
-			in := inodes[h.ObjectID]
-			if in == nil {
-				return nil
-			}
-			var err error
-			if h.Type == keyInodeRef {
-				in.names, err = decodeInodeRefs(h.Offset, data, in.names)
-			} else {
-				in.names, err = decodeInodeExtrefs(data, in.names)
-			}
-			if err != nil {
-				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
-			}
-		case keyExtentData:
-			if in := inodes[h.ObjectID]; in != nil && h.Offset == 0 && in.item.mode&unix.S_IFMT == unix.S_IFLNK {
-				in.target, in.hasTarget = inlineExtent(data)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return searchError(root, err)
+	g := &generationScan{root: root, since: since, dirs: make(map[uint64]string)}
+	if err := g.sweep(ctx); err != nil {
+		return err
 	}
-
-	g := &generationScan{root: root, since: since, inodes: inodes, dirs: make(map[uint64]string)}
-	for ino, in := range inodes {
-		if ino == firstFreeObjectID {
-			continue
-		}
+	for i := range g.inodes {
+		in := &g.inodes[i]
 		// A leaf that was not rewritten is not returned, so an inode's refs or
 		// its symlink extent may sit in an older leaf than its INODE_ITEM.
-		if uint32(len(in.names)) < expectedNames(in.item) {
-			if err := g.fetchNames(ino, in); err != nil {
+		if in.ino != firstFreeObjectID && uint32(len(in.names)) < expectedNames(in.item) {
+			if err := g.fetchNames(in); err != nil {
 				return err
 			}
 		}
 		if in.item.mode&unix.S_IFMT == unix.S_IFLNK && !in.hasTarget {
-			if err := g.fetchTarget(ino, in); err != nil {
+			if err := g.fetchTarget(in); err != nil {
 				return err
 			}
 		}
 	}
-	for ino, in := range inodes {
-		if err := ctx.Err(); err != nil {
-			return err
+	for i := range g.inodes {
+		if i&0xfff == 0 && ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if err := g.emit(ino, in, emit); err != nil {
+		if err := g.emit(&g.inodes[i], emit); err != nil {
 			return err
 		}
 	}
@@ -114,6 +72,70 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 	return nil
 }
 
+// sweep reads every leaf written after the baseline, once, and keeps the
+// inodes written after it. Items come in key order (objectid, type,
+// offset), so an inode's refs and extents follow its INODE_ITEM and
+// g.inodes comes out sorted by inode number.
+func (g *generationScan) sweep(ctx context.Context) error {
+	// last returns the inode the item belongs to, if its INODE_ITEM was kept.
+	last := func(ino uint64) *inode {
+		if n := len(g.inodes); n > 0 && g.inodes[n-1].ino == ino {
+			return &g.inodes[n-1]
+		}
+		return nil
+	}
+	err := newTreeSearcher(g.root, sweepBufSize).search(searchKey{
+		MinObjectID: firstFreeObjectID, MaxObjectID: math.MaxUint64,
+		MinType: keyInodeItem, MaxType: keyExtentData, MaxOffset: math.MaxUint64,
+		MinTransID: g.since.Generation + 1, MaxTransID: math.MaxUint64,
+	}, func(h *searchHeader, data []byte) error {
+		switch h.Type {
+		case keyInodeItem:
+			if h.ObjectID&0xfff == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			it, err := decodeInodeItem(data)
+			if err != nil {
+				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
+			}
+			if it.transid > g.since.Generation && it.nlink > 0 {
+				g.inodes = append(g.inodes, inode{ino: h.ObjectID, item: it})
+			}
+		case keyInodeRef, keyInodeExtref:
+			if in := last(h.ObjectID); in != nil {
+				return g.addNames(in, h, data)
+			}
+		case keyExtentData:
+			if in := last(h.ObjectID); in != nil && h.Offset == 0 && in.item.mode&unix.S_IFMT == unix.S_IFLNK {
+				in.target, in.hasTarget = inlineExtent(data)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return searchError(g.root, err)
+	}
+	return nil
+}
+
+// addNames appends the names in an INODE_REF or INODE_EXTREF item to in.
+// All names of the scan share one slice, so in.names is always its tail
+// while in's items are being read.
+func (g *generationScan) addNames(in *inode, h *searchHeader, data []byte) error {
+	start := len(g.names) - len(in.names)
+	var err error
+	if h.Type == keyInodeRef {
+		g.names, err = decodeInodeRefs(h.Offset, data, g.names)
+	} else {
+		g.names, err = decodeInodeExtrefs(data, g.names)
+	}
+	if err != nil {
+		return fmt.Errorf("inode %d: %w", h.ObjectID, err)
+	}
+	in.names = g.names[start:len(g.names):len(g.names)]
+	return nil
+}
+
 // expectedNames is how many names an inode has: its link count, except
 // that a btrfs directory always has a link count of 1.
 func expectedNames(it inodeItem) uint32 {
@@ -126,9 +148,19 @@ func expectedNames(it inodeItem) uint32 {
 type generationScan struct {
 	root   *os.File
 	since  Since
-	inodes map[uint64]*inode
+	inodes []inode           // sorted by inode number
+	names  []nameRef         // the names of all inodes
 	dirs   map[uint64]string // directory inode → absolute path, memoised
 	small  *treeSearcher
+}
+
+// find returns the candidate with inode number ino, if there is one.
+func (g *generationScan) find(ino uint64) *inode {
+	i, ok := slices.BinarySearchFunc(g.inodes, ino, func(in inode, ino uint64) int { return cmp.Compare(in.ino, ino) })
+	if !ok {
+		return nil
+	}
+	return &g.inodes[i]
 }
 
 func (g *generationScan) searcher() *treeSearcher {
@@ -140,37 +172,31 @@ func (g *generationScan) searcher() *treeSearcher {
 
 // fetchNames reads every INODE_REF and INODE_EXTREF of ino, whatever leaf
 // they are in.
-func (g *generationScan) fetchNames(ino uint64, in *inode) error {
-	in.names = in.names[:0]
+func (g *generationScan) fetchNames(in *inode) error {
+	in.names = nil
 	err := g.searcher().search(searchKey{
-		MinObjectID: ino, MaxObjectID: ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
+		MinObjectID: in.ino, MaxObjectID: in.ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
 		MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
-		var err error
-		if h.Type == keyInodeRef {
-			in.names, err = decodeInodeRefs(h.Offset, data, in.names)
-		} else if h.Type == keyInodeExtref {
-			in.names, err = decodeInodeExtrefs(data, in.names)
-		}
-		return err
+		return g.addNames(in, h, data)
 	})
 	if err != nil {
-		return fmt.Errorf("reading names of inode %d: %w", ino, searchError(g.root, err))
+		return fmt.Errorf("reading names of inode %d: %w", in.ino, searchError(g.root, err))
 	}
 	return nil
 }
 
 // fetchTarget reads the inline extent that holds a symlink's target.
-func (g *generationScan) fetchTarget(ino uint64, in *inode) error {
+func (g *generationScan) fetchTarget(in *inode) error {
 	err := g.searcher().search(searchKey{
-		MinObjectID: ino, MaxObjectID: ino, MinType: keyExtentData, MaxType: keyExtentData,
+		MinObjectID: in.ino, MaxObjectID: in.ino, MinType: keyExtentData, MaxType: keyExtentData,
 		MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
 		in.target, in.hasTarget = inlineExtent(data)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reading symlink target of inode %d: %w", ino, searchError(g.root, err))
+		return fmt.Errorf("reading symlink target of inode %d: %w", in.ino, searchError(g.root, err))
 	}
 	return nil
 }
@@ -186,7 +212,7 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 		return p, nil
 	}
 	var p string
-	if in := g.inodes[ino]; in != nil && len(in.names) == 1 && in.names[0].parent != ino {
+	if in := g.find(ino); in != nil && len(in.names) == 1 && in.names[0].parent != ino {
 		parent, err := g.dirPath(in.names[0].parent)
 		if err != nil {
 			return "", err
@@ -210,22 +236,22 @@ func join(dir, name string) string {
 	return dir + "/" + name
 }
 
-func (g *generationScan) emit(ino uint64, in *inode, emit func(Change) error) error {
-	it := in.item
+func (g *generationScan) emit(in *inode, emit func(Change) error) error {
+	ino, it := in.ino, in.item
 	typ, ok := typeOf(it.mode)
 	if !ok {
 		return fmt.Errorf("inode %d: unknown file type in mode %#o", ino, it.mode)
 	}
 	c := Change{
 		Type: typ, Size: it.size, Mode: it.mode & 0o7777, UID: it.uid, GID: it.gid,
-		MTime: it.mtime, Target: in.target, Inode: ino, Nlink: it.nlink,
+		MTime: time.Unix(0, it.mtime), Target: in.target, Inode: ino, Nlink: it.nlink,
 	}
 	switch {
 	case it.generation > g.since.Generation && ino != firstFreeObjectID:
 		c.Kind = Created
-	case it.mtime.After(g.since.Time):
+	case it.mtime > g.since.Time.UnixNano():
 		c.Kind = Modified
-	case it.ctime.After(g.since.Time):
+	case it.ctime > g.since.Time.UnixNano():
 		c.Kind = Metadata
 	default:
 		return nil // only its atime changed

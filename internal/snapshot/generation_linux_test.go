@@ -57,7 +57,7 @@ func compare(t *testing.T, got []snapshot.Change, truth []imagetest.Entry) {
 			continue
 		}
 		delete(byPath, p)
-		if string(c.Kind) != want.Kind || string(c.Type) != want.Type {
+		if c.Kind.String() != want.Kind || c.Type.String() != want.Type {
 			t.Errorf("%q: got %s %s, want %s %s", p, c.Kind, c.Type, want.Kind, want.Type)
 		}
 		if !bytes.Equal([]byte(c.Target), want.Target) {

@@ -1,0 +1,47 @@
+package report
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+)
+
+func TestSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 50 {
+		var entries []Entry
+		for i := range n {
+			entries = append(entries, Entry{
+				Change:  snapshot.Change{Path: "/p" + strconv.Itoa(r.IntN(20)), Inode: uint64(i)},
+				Verdict: classify.Verdict{Category: classify.Category(1 + r.IntN(5))},
+			})
+		}
+		want := slices.Clone(entries)
+		slices.SortStableFunc(want, func(a, b Entry) int {
+			if a.Category != b.Category {
+				return int(a.Category) - int(b.Category)
+			}
+			if a.Path != b.Path {
+				return map[bool]int{true: -1, false: 1}[a.Path < b.Path]
+			}
+			return 0
+		})
+		Sort(entries)
+		for i := range entries {
+			if entries[i].Category != want[i].Category || entries[i].Path != want[i].Path {
+				t.Fatalf("n=%d: position %d holds %s %s, want %s %s", n, i, entries[i].Category, entries[i].Path, want[i].Category, want[i].Path)
+			}
+		}
+		seen := map[uint64]bool{}
+		for _, e := range entries {
+			seen[e.Inode] = true
+		}
+		if len(seen) != n {
+			t.Fatalf("n=%d: %d distinct entries after sorting", n, len(seen))
+		}
+	}
+}
