@@ -238,6 +238,33 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+func TestHints(t *testing.T) {
+	for _, tc := range []struct {
+		args        []string
+		error, hint string
+	}{
+		{[]string{"--mount", "/nonexistent"}, `open /nonexistent: no such file or directory`, "check the path"},
+		{[]string{"--mount", "/proc"}, "/proc is proc, not btrfs", "--mount, --root and --baseline must be on a btrfs filesystem"},
+	} {
+		_, errs, code := fsdiff(t, tc.args...)
+		if code != exitError || !strings.Contains(errs, "fsdiff: error: "+tc.error+"\n") || !strings.Contains(errs, "fsdiff: hint: "+tc.hint) {
+			t.Errorf("fsdiff %q: exit %d, stderr:\n%s", tc.args, code, errs)
+		}
+		if strings.Contains(errs, "Usage:") {
+			t.Errorf("fsdiff %q printed usage for a runtime error", tc.args)
+		}
+	}
+}
+
+func TestNotTopLevel(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	dir := imagetest.Mount(t, img.File, "subvol=root")
+	_, errs, code := fsdiff(t, "--mount", dir)
+	if code != exitError || !strings.Contains(errs, "is subvolume 258, not the top level of a btrfs filesystem") || !strings.Contains(errs, "fsdiff: hint: mount the top level with mount -o subvolid=5") {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
 var binary struct {
 	sync.Once
 	path string

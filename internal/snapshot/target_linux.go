@@ -41,6 +41,8 @@ func Open(opts Options) (_ *Target, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing subvolumes: %w", permissionError(err))
 	}
+	// Sorted, so that a choice among several matches is deterministic.
+	slices.SortFunc(all, func(a, b btrfs.SubvolInfo) int { return strings.Compare(a.Path, b.Path) })
 	root, ok := findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == rootID })
 	if !ok {
 		if rootID != topLevelID {
@@ -138,8 +140,12 @@ func (o *opener) topLevel() (*os.File, error) {
 		if o.top, err = o.openSubvolume(nil, o.opts.Mount); err != nil {
 			return nil, err
 		}
-		if id, err := subvolumeID(o.top); err != nil || id != topLevelID {
-			return nil, fmt.Errorf("%w: %q is subvolume %d", ErrNotTopLevel, o.opts.Mount, id)
+		id, err := subvolumeID(o.top)
+		if err != nil {
+			return nil, fmt.Errorf("reading subvolume ID of %q: %w", o.opts.Mount, permissionError(err))
+		}
+		if id != topLevelID {
+			return nil, fmt.Errorf("--mount %q is subvolume %d, %w", o.opts.Mount, id, ErrNotTopLevel)
 		}
 		o.t.Info.TopLevel = o.opts.Mount
 		o.t.note("top level: %s (--mount)", o.opts.Mount)
@@ -248,7 +254,7 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 	}
 	o.t.closers = append(o.t.closers, f.Close)
 	if _, _, err := inoLookup(f, firstFreeObjectID); err != nil {
-		return nil, fmt.Errorf("%q: %w", name, notBtrfs(name, err))
+		return nil, notBtrfs(name, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
@@ -310,7 +316,12 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) err
 			reason = "conventional name of a blank snapshot"
 		}
 		if !ok {
-			o.t.since = Since{Generation: root.OTransID - 1, Time: root.OTime}
+			// Everything in the root is newer than its creation. The top level
+			// has no creation generation: everything in it is new.
+			o.t.since = Since{Time: root.OTime}
+			if root.OTransID > 0 {
+				o.t.since.Generation = root.OTransID - 1
+			}
 			o.t.Info.BaselineGeneration = root.OTransID
 			o.t.note("baseline: none found; the root's creation (generation %d, %s)", root.OTransID, root.OTime.Format("2006-01-02 15:04:05"))
 			return nil
@@ -343,8 +354,6 @@ func conventionalBlanks(rootPath string) []string {
 }
 
 func findSubvolume(all []btrfs.SubvolInfo, match func(btrfs.SubvolInfo) bool) (btrfs.SubvolInfo, bool) {
-	// Sort for a deterministic choice when several match.
-	slices.SortFunc(all, func(a, b btrfs.SubvolInfo) int { return strings.Compare(a.Path, b.Path) })
 	for _, s := range all {
 		if match(s) {
 			return s, true
@@ -368,11 +377,11 @@ func openDir(path string) (*os.File, error) {
 // fdPath names an open file for APIs that want a path.
 func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
 
-// notBtrfs turns the ENOTTY of a btrfs ioctl on another filesystem into a
-// NotBtrfsError naming that filesystem.
+// notBtrfs describes the failure of a btrfs ioctl on path: ENOTTY means
+// another filesystem, which a NotBtrfsError names.
 func notBtrfs(path string, err error) error {
 	if !errors.Is(err, unix.ENOTTY) {
-		return permissionError(err)
+		return fmt.Errorf("%q: %w", path, permissionError(err))
 	}
 	var st unix.Statfs_t
 	typ := "not btrfs"
@@ -386,6 +395,8 @@ func fsTypeName(magic int64) string {
 	switch magic {
 	case unix.TMPFS_MAGIC:
 		return "tmpfs"
+	case unix.PROC_SUPER_MAGIC:
+		return "proc"
 	case unix.EXT4_SUPER_MAGIC:
 		return "ext4"
 	case unix.XFS_SUPER_MAGIC:
