@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command populate fills a directory with a deterministic, NixOS-root-like
 // tree of exactly N new entries, for benchmarking fsdiff against fs-diff.sh:
 //
