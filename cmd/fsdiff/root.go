@@ -147,12 +147,21 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	}
 	classifier := classify.New(etcClean)
 	var entries []report.Entry
+	problems := 0
 	err = target.Changes(ctx, func(c snapshot.Change) error {
 		entries = append(entries, report.Entry{Change: c, Verdict: classifier.Classify(c)})
 		return nil
+	}, func(err error) {
+		problems++
+		if o.verbose {
+			fmt.Fprintf(stderr, "fsdiff: warning: %v\n", err)
+		}
 	})
 	if err != nil {
 		return err
+	}
+	if problems > 0 {
+		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", problems)
 	}
 	report.Sort(entries)
 	audit := report.Audit{Version: version(), Time: time.Now(), Source: target.Info}

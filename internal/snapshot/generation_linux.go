@@ -3,6 +3,7 @@ package snapshot
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -26,8 +27,10 @@ const sweepBufSize = 1 << 20
 
 // ScanGenerations reports every inode of the subvolume whose root directory
 // is root that changed after since, with all its names, then every
-// subvolume in nested created after since. It needs CAP_SYS_ADMIN.
-func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(Change) error) error {
+// subvolume in nested created after since. An entry whose directory
+// vanishes while the scan runs (the root may be live) goes to problem and
+// the scan goes on. It needs CAP_SYS_ADMIN.
+func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(Change) error, problem func(error)) error {
 	g := &generationScan{root: root, since: since, dirs: make(map[uint64]string)}
 	if err := g.sweep(ctx); err != nil {
 		return err
@@ -51,7 +54,7 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 		if i&0xfff == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := g.emit(&g.inodes[i], emit); err != nil {
+		if err := g.emit(&g.inodes[i], emit, problem); err != nil {
 			return err
 		}
 	}
@@ -236,7 +239,7 @@ func join(dir, name string) string {
 	return dir + "/" + name
 }
 
-func (g *generationScan) emit(in *inode, emit func(Change) error) error {
+func (g *generationScan) emit(in *inode, emit func(Change) error, problem func(error)) error {
 	ino, it := in.ino, in.item
 	typ, ok := typeOf(it.mode)
 	if !ok {
@@ -265,6 +268,10 @@ func (g *generationScan) emit(in *inode, emit func(Change) error) error {
 	}
 	for _, ref := range in.names {
 		dir, err := g.dirPath(ref.parent)
+		if errors.Is(err, unix.ENOENT) {
+			problem(fmt.Errorf("%s %q (inode %d) vanished during the scan: %w", c.Type, ref.name, ino, err))
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ func scan(t *testing.T, opts snapshot.Options) ([]snapshot.Change, snapshot.Info
 	err = target.Changes(context.Background(), func(c snapshot.Change) error {
 		got = append(got, c)
 		return nil
-	})
+	}, func(err error) { t.Errorf("problem: %v", err) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,9 +69,10 @@ func Open(opts Options) (_ *Target, err error) {
 // topLevelID is the ID of the btrfs top-level subvolume (BTRFS_FS_TREE_OBJECTID).
 const topLevelID = 5
 
-// Changes streams the changes of the root since its baseline.
-func (t *Target) Changes(ctx context.Context, emit func(Change) error) error {
-	return ScanGenerations(ctx, t.Root, t.since, t.nested, emit)
+// Changes streams the changes of the root since its baseline to emit, and
+// what could not be read but did not stop the scan to problem.
+func (t *Target) Changes(ctx context.Context, emit func(Change) error, problem func(error)) error {
+	return ScanGenerations(ctx, t.Root, t.since, t.nested, emit, problem)
 }
 
 // ReadFile reads a file of the audited root, resolving symlinks inside it

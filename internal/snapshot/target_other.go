@@ -15,7 +15,7 @@ func Open(opts Options) (*Target, error) {
 }
 
 // Changes is never reached: Open fails.
-func (t *Target) Changes(ctx context.Context, emit func(Change) error) error {
+func (t *Target) Changes(ctx context.Context, emit func(Change) error, problem func(error)) error {
 	return errors.ErrUnsupported
 }
 
