@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,11 +105,7 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 	case f == "":
 		f = report.TSV
 	}
-	valid := false
-	for _, v := range report.Formats {
-		valid = valid || v == f
-	}
-	if !valid {
+	if !slices.Contains(report.Formats, f) {
 		return report.Options{}, flagError{fmt.Errorf("unknown --format %q", o.format)}
 	}
 	if o.null && f != report.Paths {

@@ -20,16 +20,6 @@ type Mount struct {
 	Super      string // per-superblock options ("subvolid=256,subvol=/root")
 }
 
-// Option returns the value of a per-superblock option such as "subvolid".
-func (m Mount) Option(name string) (string, bool) {
-	for opt := range strings.SplitSeq(m.Super, ",") {
-		if k, v, _ := strings.Cut(opt, "="); k == name {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 // ParseMountInfo reads the mountinfo format of proc(5).
 func ParseMountInfo(r io.Reader) ([]Mount, error) {
 	var mounts []Mount

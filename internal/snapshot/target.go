@@ -21,12 +21,12 @@ type Options struct {
 
 // Info records what was audited, for people (-v) and for reports.
 type Info struct {
-	Root               string   `json:"root"`                // path of the root subvolume under the top level
-	RootID             uint64   `json:"root_id"`             // its subvolume ID
-	TopLevel           string   `json:"top_level,omitempty"` // mount point or device of the top level
-	Baseline           string   `json:"baseline,omitempty"`  // path of the baseline subvolume; empty when there is none
-	BaselineGeneration uint64   `json:"baseline_generation"` // changes are what happened after this generation
-	Decisions          []string `json:"decisions"`           // every choice made, in order
+	Root               string   // path of the root subvolume under the top level
+	RootID             uint64   // its subvolume ID
+	TopLevel           string   // mount point or device of the top level
+	Baseline           string   // path of the baseline subvolume; empty when there is none
+	BaselineGeneration uint64   // changes are what happened after this generation
+	Decisions          []string // every choice made, in order
 }
 
 // Since is the baseline a generation scan compares with.
