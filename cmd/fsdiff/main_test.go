@@ -126,6 +126,21 @@ func TestAuditNDJSON(t *testing.T) {
 	}
 }
 
+// TestAuditNoBaseline audits a root with no blank snapshot: everything
+// since its creation, and a note that says so and how to give a baseline.
+func TestAuditNoBaseline(t *testing.T) {
+	img := imagetest.Get(t, "fresh")
+	top := imagetest.Mount(t, img.File)
+	out, errs, code := fsdiff(t, "--mount", top, "--root", "root", "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	checkTruth(t, parseNDJSON(t, out), img)
+	if !strings.Contains(errs, "fsdiff: note: no blank snapshot found") || !strings.Contains(errs, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+}
+
 func TestAuditPathsNull(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	out := audit(t, img, "--format", "paths", "-0")

@@ -135,7 +135,7 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 		}
 	}
 	if target.Info.Baseline == "" && o.target.Baseline == "" {
-		fmt.Fprintf(stderr, "fsdiff: note: no blank snapshot found; listing everything since the root was created (generation %d)\n", target.Info.BaselineGeneration)
+		fmt.Fprintln(stderr, "fsdiff: note: no blank snapshot found; listing everything since the root was created")
 		fmt.Fprintln(stderr, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL")
 	}
 	etcClean, err := target.ReadFile("/etc/.clean")

@@ -323,7 +323,7 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) err
 			if root.OTransID > 0 {
 				o.t.since.Generation = root.OTransID - 1
 			}
-			o.t.Info.BaselineGeneration = root.OTransID
+			o.t.Info.BaselineGeneration = o.t.since.Generation
 			o.t.note("baseline: none found; the root's creation (generation %d, %s)", root.OTransID, root.OTime.Format("2006-01-02 15:04:05"))
 			return nil
 		}
