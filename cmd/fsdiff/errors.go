@@ -53,7 +53,7 @@ func hint(err error) string {
 	switch {
 	case errors.As(err, &fe):
 		return "see fsdiff --help"
-	case errors.Is(err, snapshot.ErrPermission):
+	case errors.Is(err, snapshot.ErrPermission), errors.Is(err, fs.ErrPermission):
 		return "reading btrfs trees needs root (CAP_SYS_ADMIN): run sudo fsdiff"
 	case errors.As(err, &notBtrfs) && notBtrfs.Path == "/":
 		return "fsdiff audits a btrfs root subvolume; to audit one that is not /, pass --mount DIR (the top level, mounted with -o subvolid=5) and --root SUBVOL"

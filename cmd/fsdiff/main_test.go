@@ -280,6 +280,26 @@ func TestNotTopLevel(t *testing.T) {
 	}
 }
 
+// TestNotRoot runs fsdiff as an unprivileged user: it must fail with a
+// hint to run it as root.
+func TestNotRoot(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	top := imagetest.Mount(t, img.File)
+	if err := os.Chmod(filepath.Dir(top), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", staticBinary(t), "--mount", top, "--root", "root")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError {
+		t.Fatalf("run as nobody: %v\n%s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "fsdiff: error: ") || !strings.Contains(errb.String(), "fsdiff: hint: reading btrfs trees needs root (CAP_SYS_ADMIN): run sudo fsdiff") {
+		t.Errorf("stderr:\n%s", errb.String())
+	}
+}
+
 var binary struct {
 	sync.Once
 	path string
@@ -294,6 +314,10 @@ func staticBinary(t *testing.T) string {
 		dir, err := os.MkdirTemp("", "fsdiff-bin-")
 		if err != nil {
 			binary.err = err
+			return
+		}
+		// Readable by all: TestNotRoot runs it as nobody.
+		if binary.err = os.Chmod(dir, 0o755); binary.err != nil {
 			return
 		}
 		binary.path = filepath.Join(dir, "fsdiff")

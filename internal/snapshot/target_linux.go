@@ -163,7 +163,7 @@ func (o *opener) topLevel() (*os.File, error) {
 		mounts, _ := o.mountInfo()
 		for _, other := range slices.Backward(mounts) {
 			if other.FSType == "btrfs" && other.Dev == m.Dev && other.Root == "/" {
-				if o.top, err = openDir(other.Point); err == nil {
+				if o.top, err = openDir(unix.AT_FDCWD, other.Point, other.Point); err == nil {
 					o.t.closers = append(o.t.closers, o.top.Close)
 					o.t.Info.TopLevel = other.Point
 					o.t.note("top level: %s (already mounted)", other.Point)
@@ -240,15 +240,9 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 	var f *os.File
 	var err error
 	if top == nil || filepath.IsAbs(name) {
-		f, err = openDir(name)
+		f, err = openDir(unix.AT_FDCWD, name, name)
 	} else {
-		var fd int
-		fd, err = unix.Openat(int(top.Fd()), cleanRel(name), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME|unix.O_CLOEXEC, 0)
-		if err != nil {
-			err = &os.PathError{Op: "open", Path: name, Err: err}
-		} else {
-			f = os.NewFile(uintptr(fd), name)
-		}
+		f, err = openDir(int(top.Fd()), cleanRel(name), name)
 	}
 	if err != nil {
 		return nil, err
@@ -363,16 +357,18 @@ func findSubvolume(all []btrfs.SubvolInfo, match func(btrfs.SubvolInfo) bool) (b
 	return btrfs.SubvolInfo{}, false
 }
 
-func openDir(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME|unix.O_CLOEXEC, 0)
+// openDir opens directory path relative to dirfd without updating its
+// atime where it may; name is how errors and the file call it.
+func openDir(dirfd int, path, name string) (*os.File, error) {
+	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME|unix.O_CLOEXEC, 0)
 	if err == unix.EPERM {
 		// O_NOATIME needs ownership or CAP_FOWNER.
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err = unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}
-	return os.NewFile(uintptr(fd), path), nil
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // fdPath names an open file for APIs that want a path.

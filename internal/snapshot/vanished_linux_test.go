@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
+	"golang.org/x/sys/unix"
 )
 
 // TestVanishedDirectory: a name whose directory no longer exists when its
@@ -14,7 +15,7 @@ import (
 func TestVanishedDirectory(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
-	root, err := openDir(filepath.Join(top, "root"))
+	root, err := openDir(unix.AT_FDCWD, filepath.Join(top, "root"), "root")
 	if err != nil {
 		t.Fatal(err)
 	}
