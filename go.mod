@@ -3,6 +3,7 @@ module github.com/fsdiff-nix/fsdiff
 go 1.26.8
 
 require (
+	github.com/bmatcuk/doublestar/v4 v4.10.4
 	github.com/dennwc/btrfs v0.0.0-20240418142341-0167142bde7a
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/spf13/cobra v1.10.2

@@ -1,6 +1,8 @@
 package classify
 
 import (
+	_ "embed"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,7 +15,7 @@ type Category uint8
 
 const (
 	Persist   Category = iota + 1 // state that should survive a reboot
-	Unknown                       // nothing says: a person must decide
+	Unknown                       // nothing says, or a catch-all asks: a person must decide
 	Persisted                     // already covered by declared persistence
 	Ephemeral                     // safe to lose
 	Managed                       // NixOS recreates it at every boot or activation
@@ -28,11 +30,91 @@ func (c Category) String() string {
 	return "category(" + strconv.Itoa(int(c)) + ")"
 }
 
+// ParseCategory is the inverse of Category.String.
+func ParseCategory(s string) (Category, bool) {
+	i := slices.Index(categoryNames[:], s)
+	return Category(max(i, 0)), i > 0
+}
+
 // Verdict is the decision about one changed path.
 type Verdict struct {
 	Category Category
-	Rule     string // what decided: a structural detector's name or a rule's ID
+	Priority Priority // persist verdicts only
+	Rule     string   // a rule's ID (FILE:LINE) or a structural detector's name; empty when nothing matched
+	Pattern  string   // the rule's pattern
 	Reason   string
+	Source   string // where the knowledge comes from
+	Anchor   string // the path a person decides about: /var/lib/postgresql for a file deep inside it
+}
+
+//go:embed builtin.rules
+var builtinRules []byte
+
+// Builtin returns fsdiff's built-in rules.
+func Builtin() []Rule {
+	rules, err := ParseRules("builtin", builtinRules, false)
+	if err != nil {
+		panic(err) // a test parses the embedded file
+	}
+	return rules
+}
+
+// Declared is a path that configuration already persists: it and
+// everything under it are covered.
+type Declared struct {
+	Path   string
+	Reason string // "environment.persistence.\"/persist\".directories"
+}
+
+// Config is what a classifier knows about the audited root.
+type Config struct {
+	Rules    []Rule   // user and built-in rules, in any order
+	Context  []string // contexts that are set (rules with if=CONTEXT apply)
+	EtcClean []byte   // the audited root's /etc/.clean
+	Homes    []string // home directories from the audited root's /etc/passwd; /root and /home/* always are
+	Declared []Declared
+	Storage  []string // persistent storage paths: a symlink into one is persisted state
+}
+
+// Classifier classifies the changes of one audited root. It is not safe
+// for concurrent use: it memoises per directory.
+type Classifier struct {
+	copiedEtc map[string]bool
+	context   map[string]bool
+	homes     map[string]bool
+	declared  map[string]Declared
+	storage   []string
+	index     *index
+	scratch   []*matcher
+}
+
+// New returns a classifier.
+func New(cfg Config) *Classifier {
+	c := &Classifier{
+		copiedEtc: map[string]bool{},
+		context:   map[string]bool{},
+		homes:     map[string]bool{"/root": true},
+		declared:  map[string]Declared{},
+		storage:   cfg.Storage,
+		index:     newIndex(compile(cfg.Rules)),
+	}
+	for line := range strings.SplitSeq(string(cfg.EtcClean), "\n") {
+		if line != "" {
+			c.copiedEtc["/etc/"+line] = true
+		}
+	}
+	for _, k := range cfg.Context {
+		c.context[k] = true
+	}
+	for _, h := range cfg.Homes {
+		c.homes[h] = true
+	}
+	for _, d := range cfg.Declared {
+		if _, dup := c.declared[d.Path]; !dup {
+			c.declared[d.Path] = d
+		}
+	}
+	return c
 }
 
 // managedTargets are the prefixes of symlink targets that NixOS activation
@@ -40,40 +122,121 @@ type Verdict struct {
 // the store).
 var managedTargets = []string{"/nix/store/", "/etc/static/", "/run/current-system/"}
 
-// Classifier classifies changes of one audited root.
-type Classifier struct {
-	copiedEtc map[string]bool // absolute paths listed in /etc/.clean
-}
-
-// New returns a classifier for a root whose /etc/.clean holds etcClean
-// (empty when it has none). NixOS's setup-etc.pl lists there, relative to
-// /etc and one per line, every file it copied rather than symlinked.
-func New(etcClean []byte) *Classifier {
-	c := &Classifier{copiedEtc: map[string]bool{}}
-	for line := range strings.SplitSeq(string(etcClean), "\n") {
-		if line != "" {
-			c.copiedEtc["/etc/"+line] = true
-		}
-	}
-	return c
-}
-
-// Classify returns the verdict for one change.
-func (c *Classifier) Classify(ch snapshot.Change) Verdict {
+// structural applies the detectors that need no rule: what a path is, not
+// where it is. ok is false when none applies.
+func (c *Classifier) structural(ch snapshot.Change) (v Verdict, ok bool) {
+	const nixos = "nixpkgs nixos/modules/system/etc/setup-etc.pl"
 	if ch.Type == snapshot.Symlink {
 		for _, p := range managedTargets {
 			if strings.HasPrefix(ch.Target, p) {
-				return Verdict{Managed, "store-symlink", "symlink into " + strings.TrimSuffix(p, "/") + ", recreated by NixOS activation"}
+				return Verdict{Category: Managed, Rule: "store-symlink", Reason: "symlink into " + strings.TrimSuffix(p, "/") + ", recreated by NixOS activation", Source: nixos, Anchor: ch.Path}, true
 			}
 		}
 	}
 	switch {
 	case ch.Type == snapshot.File && c.copiedEtc[ch.Path]:
-		return Verdict{Managed, "etc-clean", "listed in /etc/.clean: copied into /etc by NixOS activation"}
+		return Verdict{Category: Managed, Rule: "etc-clean", Reason: "listed in /etc/.clean: copied into /etc by NixOS activation", Source: nixos, Anchor: ch.Path}, true
 	case ch.Type == snapshot.FIFO:
-		return Verdict{Ephemeral, "fifo", "fifo: exists only while a program uses it"}
+		return Verdict{Category: Ephemeral, Rule: "fifo", Reason: "fifo: exists only while a program uses it", Source: "fifo(7)", Anchor: ch.Path}, true
 	case ch.Type == snapshot.Socket:
-		return Verdict{Ephemeral, "socket", "socket: recreated by the program that listens on it"}
+		return Verdict{Category: Ephemeral, Rule: "socket", Reason: "socket: recreated by the program that listens on it", Source: "unix(7)", Anchor: ch.Path}, true
 	}
-	return Verdict{Unknown, "", "no rule matches"}
+	for p := ch.Path; p != ""; p = parent(p) {
+		if d, ok := c.declared[p]; ok {
+			return Verdict{Category: Persisted, Rule: "declared", Reason: d.Reason, Source: d.Reason, Anchor: d.Path}, true
+		}
+	}
+	if ch.Type == snapshot.Symlink {
+		for _, s := range c.storage {
+			if ch.Target == s || strings.HasPrefix(ch.Target, strings.TrimSuffix(s, "/")+"/") {
+				return Verdict{Category: Persisted, Rule: "storage-symlink", Reason: "symlink into the persistent storage " + s, Source: "impermanence symlink method", Anchor: ch.Path}, true
+			}
+		}
+	}
+	return Verdict{}, false
+}
+
+// home returns the home directory p is in, or "".
+func (c *Classifier) home(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			return p[:len("/home/")+i]
+		}
+		return p
+	}
+	for h := p; h != ""; h = parent(h) {
+		if c.homes[h] {
+			return h
+		}
+	}
+	return ""
+}
+
+// candidates returns the matchers that may match p, in precedence order,
+// with the home p is in and p relative to it ("~/...").
+func (c *Classifier) candidates(p string) (ms []*matcher, home, rel string) {
+	ms = mergeRanked(c.scratch[:0], c.index.inherited(parent(p)), c.index.buckets[p], 0)
+	if home = c.home(p); home != "" {
+		rel = "~" + p[len(home):]
+		rs := mergeRanked(nil, c.index.inherited(parent(rel)), c.index.buckets[rel], 0)
+		ms = mergeRanked(nil, ms, rs, len(home)-1)
+	}
+	c.scratch = ms[:0]
+	return ms, home, rel
+}
+
+func (c *Classifier) verdict(m *matcher, p, home string) Verdict {
+	r := m.rule
+	return Verdict{Category: r.Category, Priority: r.Priority, Rule: r.ID, Pattern: r.Pattern, Reason: r.Reason, Source: r.Source, Anchor: m.anchor(p, home)}
+}
+
+func (c *Classifier) matches(m *matcher, p, rel string) (string, bool) {
+	if strings.HasPrefix(m.pattern, "~") {
+		return rel, rel != "" && m.match(rel)
+	}
+	return p, m.match(p)
+}
+
+// Classify returns the verdict for one change.
+func (c *Classifier) Classify(ch snapshot.Change) Verdict {
+	if v, ok := c.structural(ch); ok {
+		return v
+	}
+	ms, home, rel := c.candidates(ch.Path)
+	for _, m := range ms {
+		if m.rule.If != "" && !c.context[m.rule.If] {
+			continue
+		}
+		if s, ok := c.matches(m, ch.Path, rel); ok {
+			return c.verdict(m, s, home)
+		}
+	}
+	return Verdict{Category: Unknown, Reason: "no rule matches", Anchor: ch.Path}
+}
+
+// Match is a rule that matches a path, for explain.
+type Match struct {
+	Verdict
+	Inactive string // why it does not apply ("needs context mutable-users"); empty if it does
+}
+
+// Explain returns what decides about ch: the structural detector that
+// applies, if any, then every rule that matches, in precedence order. The
+// verdict is the structural one, else the first active match, else unknown.
+func (c *Classifier) Explain(ch snapshot.Change) (verdict Verdict, structural bool, matches []Match) {
+	ms, home, rel := c.candidates(ch.Path)
+	for _, m := range slices.Clone(ms) {
+		if s, ok := c.matches(m, ch.Path, rel); ok {
+			mt := Match{Verdict: c.verdict(m, s, home)}
+			if m.rule.If != "" && !c.context[m.rule.If] {
+				mt.Inactive = "needs context " + m.rule.If
+			}
+			matches = append(matches, mt)
+		}
+	}
+	v, structural := c.structural(ch)
+	if !structural {
+		v = c.Classify(ch)
+	}
+	return v, structural, matches
 }
