@@ -116,8 +116,9 @@ func TestAuditNDJSON(t *testing.T) {
 		"/etc/sudoers":         "managed",   // listed in /etc/.clean
 		"/var/lib/app/fifo":    "ephemeral", // fifo
 		"/var/lib/app/sock":    "ephemeral", // socket
-		"/var/lib/app/current": "unknown",   // a relative symlink
-		"/etc/machine-id":      "unknown",   // no rules yet
+		"/var/lib/app/current": "unknown",   // a service directory no rule knows
+		"/etc/machine-id":      "persist",   // a built-in rule
+		"/odd/-leading-dash":   "unknown",   // no rule matches
 	}
 	for _, r := range recs {
 		if cat, ok := want[r.Path]; ok && r.Category != cat {
@@ -216,10 +217,13 @@ func TestAuditTable(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	out := audit(t, img, "--format", "table")
 	for _, want := range []string{
-		"CATEGORY   PATH ",
-		"\nunknown    /odd                 15 ", // a created directory is one row with its files
-		"\nunknown    /deep                61 ",
-		"\nmanaged    /etc/hosts ",
+		"CATEGORY            PATH ",
+		"\npersist (critical)  /etc/machine-id      1      33 B   systemd generates a random ID",
+		"\nunknown             /odd                 15     428 B  no rule matches", // a created directory is one row with its files
+		"\nunknown             /deep                61 ",
+		"\nunknown             /var/lib/app         7      20 B   a service state directory no rule knows", // anchored by the rule
+		"\nmanaged             /etc                 1      0 B    symlink into /nix/store",                  // summed up per directory
+		"\nmanaged             /etc                 1      31 B   listed in /etc/.clean",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
@@ -31,7 +30,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	var opts auditOptions
+	g := &globalOptions{}
+	opts := auditOptions{global: g}
 	cmd := &cobra.Command{
 		Use:   "fsdiff",
 		Short: "Find the undeclared state on an erased-at-boot NixOS root",
@@ -67,11 +67,13 @@ what it chose. It never writes to the filesystem it audits.
 	cmd.SetErr(stderr)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	opts.addFlags(cmd.Flags())
-	cmd.AddCommand(newVersionCmd(stdout))
+	g.addFlags(cmd.PersistentFlags())
+	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout), newRulesCmd(g, stdout))
 	return cmd
 }
 
 type auditOptions struct {
+	global  *globalOptions
 	target  snapshot.Options
 	format  string
 	all     bool
@@ -138,11 +140,16 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "fsdiff: note: no blank snapshot found; listing everything since the root was created")
 		fmt.Fprintln(stderr, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL")
 	}
-	etcClean, err := target.ReadFile("/etc/.clean")
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stderr, "fsdiff: warning: %v; files NixOS copied into /etc will show as unknown\n", err)
+	var files rootFiles
+	for name, dst := range map[string]*[]byte{"/etc/.clean": &files.etcClean, "/etc/passwd": &files.passwd} {
+		if *dst, err = target.ReadFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "fsdiff: warning: %v; classification will be less exact\n", err)
+		}
 	}
-	classifier := classify.New(etcClean)
+	classifier, err := o.global.classifier(files, target.LiveMounts())
+	if err != nil {
+		return err
+	}
 	var entries []report.Entry
 	problems := 0
 	err = target.Changes(ctx, func(c snapshot.Change) error {

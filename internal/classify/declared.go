@@ -3,8 +3,8 @@ package classify
 import (
 	"cmp"
 	"encoding/json"
-	"maps"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"

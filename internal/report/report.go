@@ -230,30 +230,57 @@ func appendEntryJSON(buf []byte, e Entry) []byte {
 	buf = strconv.AppendUint(buf, uint64(e.Nlink), 10)
 	buf = append(buf, `,"category":"`...)
 	buf = append(buf, e.Category.String()...)
-	buf = append(buf, `","rule":`...)
+	buf = append(buf, '"')
+	if e.Priority != classify.NoPriority {
+		buf = append(buf, `,"priority":"`...)
+		buf = append(buf, e.Priority.String()...)
+		buf = append(buf, '"')
+	}
+	buf = append(buf, `,"anchor":`...)
+	buf = appendJSONString(buf, e.Anchor)
+	buf = append(buf, `,"rule":`...)
 	buf = appendJSONString(buf, e.Rule)
+	buf = append(buf, `,"pattern":`...)
+	buf = appendJSONString(buf, e.Pattern)
 	buf = append(buf, `,"reason":`...)
 	buf = appendJSONString(buf, e.Reason)
+	buf = append(buf, `,"source":`...)
+	buf = appendJSONString(buf, e.Source)
 	return append(buf, '}')
 }
 
-// writeTable renders the table for people. tablewriter pads the last
-// column; the padding is trimmed so that lines end where their text does.
+// writeTable renders the audit table.
 func writeTable(w io.Writer, entries []Entry, all bool) error {
-	var buf bytes.Buffer
-	if err := renderTable(&buf, entries, all); err != nil {
-		return err
-	}
-	for line := range bytes.Lines(buf.Bytes()) {
-		if _, err := fmt.Fprintf(w, "%s\n", bytes.TrimRight(line, " \n")); err != nil {
-			return err
+	var header []string
+	var rows [][]string
+	if all {
+		header = []string{"CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON"}
+		for _, e := range entries {
+			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), Escape(e.Path), e.Reason})
+		}
+	} else {
+		header = []string{"CATEGORY", "PATH", "FILES", "SIZE", "REASON"}
+		for _, g := range group(entries) {
+			rows = append(rows, []string{category(g.Verdict), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), g.Reason})
 		}
 	}
-	return nil
+	return WriteTable(w, header, rows)
 }
 
-func renderTable(w io.Writer, entries []Entry, all bool) error {
-	t := tablewriter.NewTable(w,
+// category shows a verdict's category with its priority.
+func category(v classify.Verdict) string {
+	if v.Priority == classify.NoPriority {
+		return v.Category.String()
+	}
+	return v.Category.String() + " (" + v.Priority.String() + ")"
+}
+
+// WriteTable writes a plain table for people: left-aligned columns, no
+// borders, headers as given, cells never trimmed. tablewriter pads the last
+// column; the padding is trimmed so that lines end where their text does.
+func WriteTable(w io.Writer, header []string, rows [][]string) error {
+	var buf bytes.Buffer
+	t := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders:  tw.BorderNone,
 			Symbols:  tw.NewSymbols(tw.StyleNone),
@@ -273,22 +300,19 @@ func renderTable(w io.Writer, entries []Entry, all bool) error {
 			Behavior: tw.Behavior{TrimSpace: tw.Off},
 		}),
 	)
-	if all {
-		t.Header("CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON")
-		for _, e := range entries {
-			if err := t.Append(e.Category.String(), e.Kind.String(), e.Type.String(), humanSize(e.Size), Escape(e.Path), e.Reason); err != nil {
-				return err
-			}
-		}
-	} else {
-		t.Header("CATEGORY", "PATH", "FILES", "SIZE", "REASON")
-		for _, g := range group(entries) {
-			if err := t.Append(g.Category.String(), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), g.Reason); err != nil {
-				return err
-			}
+	t.Header(header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for line := range bytes.Lines(buf.Bytes()) {
+		if _, err := fmt.Fprintf(w, "%s\n", bytes.TrimRight(line, " \n")); err != nil {
+			return err
 		}
 	}
-	return t.Render()
+	return nil
 }
 
 // row is a line of the default table: the changes of one category under
@@ -300,9 +324,11 @@ type row struct {
 	size   int64
 }
 
-// group collapses entries for the default table. A created directory
-// anchors everything created under it, so a new service directory with
-// 40,000 files is one row. Baseline directories whose only change is their
+// group collapses entries into one row per category and anchor. A rule's
+// verdict names its anchor (/var/lib/postgresql for its 40,000 files).
+// Without a rule, a created directory anchors everything created under it,
+// and what a structural detector decided (store symlinks, sockets) is
+// summed up per directory. Baseline directories whose only change is their
 // list of entries are left out: the entries themselves are listed.
 func group(entries []Entry) []row {
 	created := map[string]bool{}
@@ -312,8 +338,9 @@ func group(entries []Entry) []row {
 		}
 	}
 	type key struct {
-		cat    classify.Category
-		anchor string
+		cat      classify.Category
+		anchor   string
+		detector string // set for rows summed up per directory, which differ by detector
 	}
 	rows := map[key]*row{}
 	var order []key
@@ -321,14 +348,11 @@ func group(entries []Entry) []row {
 		if e.Kind == snapshot.Modified && e.Type == snapshot.Dir {
 			continue
 		}
-		anchor := e.Path
-		for i := 1; i < len(e.Path); i++ {
-			if e.Path[i] == '/' && created[e.Path[:i]] {
-				anchor = e.Path[:i]
-				break
-			}
+		k := key{e.Category, e.Anchor, ""}
+		if e.Pattern == "" && e.Category != classify.Persisted {
+			k.anchor, k.detector = collapse(e.Path, created, e.Rule != ""), e.Rule
 		}
-		k := key{e.Category, anchor}
+		anchor := k.anchor
 		r := rows[k]
 		if r == nil {
 			r = &row{Verdict: e.Verdict, anchor: anchor}
@@ -351,6 +375,23 @@ func group(entries []Entry) []row {
 		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.anchor, b.anchor))
 	})
 	return out
+}
+
+// collapse returns the topmost created directory above p, else p itself,
+// or p's directory when byDir is set.
+func collapse(p string, created map[string]bool, byDir bool) string {
+	for i := 1; i < len(p); i++ {
+		if p[i] == '/' && created[p[:i]] {
+			return p[:i]
+		}
+	}
+	if byDir {
+		if i := strings.LastIndexByte(p, '/'); i > 0 {
+			return p[:i]
+		}
+		return "/"
+	}
+	return p
 }
 
 func humanSize(n int64) string {

@@ -47,7 +47,14 @@ type Target struct {
 	since   Since
 	nested  []NestedSubvolume
 	closers []func() error
+
+	liveMounts []Mount
 }
+
+// LiveMounts returns the mount table when the audited root is the one
+// mounted at "/", and nil otherwise: what is mounted over the root (bind
+// mounts from persistent storage) is declared state.
+func (t *Target) LiveMounts() []Mount { return t.liveMounts }
 
 // NestedSubvolume is a subvolume inside the audited root.
 type NestedSubvolume struct {

@@ -230,6 +230,7 @@ func (o *opener) openRoot() (*os.File, error) {
 		}
 		rel = strings.TrimPrefix(m.Root, "/")
 		o.rootReason = "mounted at /"
+		o.t.liveMounts = o.mounts
 	}
 	return o.openSubvolume(top, rel)
 }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/spf13/pflag"
+)
+
+// globalOptions are the flags every command that classifies shares.
+type globalOptions struct {
+	rules    []string
+	declared string
+	context  []string
+}
+
+func (g *globalOptions) addFlags(f *pflag.FlagSet) {
+	f.StringArrayVar(&g.rules, "rules", nil, "rule `FILE` to load before /etc/fsdiff/rules and $XDG_CONFIG_HOME/fsdiff/rules (repeatable; see README, \"Rules\")")
+	f.StringVar(&g.declared, "declared", "", "`FILE` with the JSON of config.environment.persistence or config.preservation.preserveAt (see README)")
+	f.StringArrayVar(&g.context, "context", nil, "set a rule context: mutable-users, imperative-timezone (repeatable)")
+}
+
+// userRuleFiles lists the user rule files in precedence order: --rules in
+// the order given, then the user's, then the system's. The default files
+// may be missing; a file given with --rules may not.
+func (g *globalOptions) userRuleFiles() (files []string, optional map[string]bool) {
+	optional = map[string]bool{}
+	files = slices.Clone(g.rules)
+	config := os.Getenv("XDG_CONFIG_HOME")
+	if config == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			config = filepath.Join(home, ".config")
+		}
+	}
+	for _, f := range []string{filepath.Join(config, "fsdiff", "rules"), "/etc/fsdiff/rules"} {
+		if config != "" || f == "/etc/fsdiff/rules" {
+			files, optional[f] = append(files, f), true
+		}
+	}
+	return files, optional
+}
+
+// loadRules returns the user rules, then the built-in ones.
+func (g *globalOptions) loadRules() ([]classify.Rule, error) {
+	files, optional := g.userRuleFiles()
+	var rules []classify.Rule
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if optional[f] && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading rules: %w", err)
+		}
+		r, err := classify.ParseRules(f, data, true)
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, r...)
+	}
+	return append(rules, classify.Builtin()...), nil
+}
+
+// rootFiles are the files of the audited root that classification reads.
+type rootFiles struct {
+	etcClean, passwd []byte
+}
+
+// classifier builds the classifier for an audited root: rules, contexts,
+// its /etc/.clean and homes, and declared persistence from --declared and
+// from what is mounted over the live root.
+func (g *globalOptions) classifier(files rootFiles, live []snapshot.Mount) (*classify.Classifier, error) {
+	rules, err := g.loadRules()
+	if err != nil {
+		return nil, err
+	}
+	users := classify.ParsePasswd(files.passwd)
+	cfg := classify.Config{Rules: rules, Context: g.context, EtcClean: files.etcClean, Homes: classify.Homes(users)}
+	if g.declared != "" {
+		data, err := os.ReadFile(g.declared)
+		if err != nil {
+			return nil, fmt.Errorf("reading declared persistence: %w", err)
+		}
+		declared, storage, err := classify.ParseDeclared(data, users)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", g.declared, err)
+		}
+		cfg.Declared, cfg.Storage = declared, storage
+	}
+	declared, storage := declaredByMounts(live)
+	cfg.Declared = append(cfg.Declared, declared...)
+	cfg.Storage = append(cfg.Storage, storage...)
+	return classify.New(cfg), nil
+}
+
+// volatile are filesystem types whose mounts hold nothing that survives a
+// reboot, or nothing at all: they declare no persistence.
+var volatile = map[string]bool{
+	"proc": true, "sysfs": true, "devtmpfs": true, "devpts": true, "tmpfs": true, "ramfs": true,
+	"cgroup": true, "cgroup2": true, "securityfs": true, "debugfs": true, "tracefs": true,
+	"configfs": true, "fusectl": true, "pstore": true, "bpf": true, "mqueue": true,
+	"hugetlbfs": true, "autofs": true, "efivarfs": true, "binfmt_misc": true,
+	"rpc_pipefs": true, "nsfs": true, "overlay": true,
+}
+
+// declaredByMounts turns what is mounted over the live root into declared
+// persistence: an impermanence bind mount from /persist, or a filesystem of
+// its own (/nix, /persist, /home). Symlinks into such a mount point are
+// persisted too.
+func declaredByMounts(mounts []snapshot.Mount) (declared []classify.Declared, storage []string) {
+	for _, m := range mounts {
+		if m.Point == "/" || volatile[m.FSType] {
+			continue
+		}
+		declared = append(declared, classify.Declared{Path: m.Point, Reason: fmt.Sprintf("mounted at %s from %s%s", m.Point, m.Source, bindSuffix(m.Root))})
+		storage = append(storage, m.Point)
+	}
+	return declared, storage
+}
+
+func bindSuffix(root string) string {
+	if root == "/" {
+		return ""
+	}
+	return ":" + root
+}

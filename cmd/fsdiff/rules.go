@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/spf13/cobra"
+)
+
+func newRulesCmd(g *globalOptions, stdout io.Writer) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List the classification rules, user rules first",
+		Long: `rules lists every rule fsdiff classifies with: those of --rules files, of
+$XDG_CONFIG_HOME/fsdiff/rules and of /etc/fsdiff/rules, then the built-in
+ones, in file order. A rule's ID is FILE:LINE.
+` + exitStatusHelp,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.NoArgs(cmd, args); err != nil {
+				return flagError{err}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRules(g, format, stdout)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, tsv, json")
+	return cmd
+}
+
+// ruleJSON is a rule in fsdiff rules --format json.
+type ruleJSON struct {
+	ID       string `json:"id"`
+	Category string `json:"category"`
+	Pattern  string `json:"pattern"`
+	Priority string `json:"priority,omitempty"`
+	If       string `json:"if,omitempty"`
+	Anchor   string `json:"anchor,omitempty"`
+	Reason   string `json:"reason"`
+	Source   string `json:"source"`
+	User     bool   `json:"user"`
+}
+
+func runRules(g *globalOptions, format string, stdout io.Writer) error {
+	rules, err := g.loadRules()
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		out := make([]ruleJSON, len(rules))
+		for i, r := range rules {
+			out[i] = ruleJSON{ID: r.ID, Category: r.Category.String(), Pattern: r.Pattern, If: r.If, Anchor: r.Anchor, Reason: r.Reason, Source: r.Source, User: r.User}
+			if r.Priority != 0 {
+				out[i].Priority = r.Priority.String()
+			}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(out)
+	case "tsv":
+		var b strings.Builder
+		for _, r := range rules {
+			fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, r.Priority, report.Escape(r.Pattern), r.If, tsvField(r.Reason), tsvField(r.Source))
+		}
+		_, err := io.WriteString(stdout, b.String())
+		return err
+	case "table":
+		rows := make([][]string, len(rules))
+		for i, r := range rules {
+			cond := ""
+			if r.If != "" {
+				cond = "if " + r.If
+			}
+			rows[i] = []string{r.ID, r.Category.String(), r.Priority.String(), r.Pattern, cond, r.Reason}
+		}
+		return report.WriteTable(stdout, []string{"ID", "CATEGORY", "PRIORITY", "PATTERN", "IF", "REASON"}, rows)
+	}
+	return flagError{fmt.Errorf("unknown --format %q: want table, tsv or json", format)}
+}
+
+func tsvField(s string) string { return strings.NewReplacer("\t", " ", "\n", " ").Replace(s) }
