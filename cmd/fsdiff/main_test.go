@@ -57,7 +57,7 @@ func truthPaths(img *imagetest.Image) []string {
 
 // record is an NDJSON line with its names decoded byte for byte.
 type record struct {
-	Path, Kind, Type, Target, Category string
+	Path, Kind, Type, Target, Category, Anchor string
 }
 
 func parseNDJSON(t *testing.T, out string) []record {
@@ -69,7 +69,7 @@ func parseNDJSON(t *testing.T, out string) []record {
 			t.Fatalf("invalid NDJSON line %q: %v", line, err)
 		}
 		var r record
-		for key, dst := range map[string]*string{"path": &r.Path, "kind": &r.Kind, "type": &r.Type, "target": &r.Target, "category": &r.Category} {
+		for key, dst := range map[string]*string{"path": &r.Path, "kind": &r.Kind, "type": &r.Type, "target": &r.Target, "category": &r.Category, "anchor": &r.Anchor} {
 			if lit, ok := raw[key]; ok {
 				v, err := report.DecodeJSONString(string(lit))
 				if err != nil {
@@ -219,10 +219,10 @@ func TestAuditTable(t *testing.T) {
 	for _, want := range []string{
 		"CATEGORY            PATH ",
 		"\npersist (critical)  /etc/machine-id      1      33 B   systemd generates a random ID",
-		"\nunknown             /odd                 15     428 B  no rule matches", // a created directory is one row with its files
-		"\nunknown             /deep                61 ",
-		"\nunknown             /var/lib/app         7      20 B   a service state directory no rule knows", // anchored by the rule
-		"\nmanaged             /etc                 1      0 B    symlink into /nix/store",                  // summed up per directory
+		"\nunknown             /odd                 14     428 B  no rule matches", // a created directory is one row with its entries
+		"\nunknown             /deep                1      5 B ",
+		"\nunknown             /var/lib/app         6      20 B   a service state directory no rule knows", // anchored by the rule
+		"\nmanaged             /etc                 1      0 B    symlink into /nix/store",                 // summed up per directory
 		"\nmanaged             /etc                 1      31 B   listed in /etc/.clean",
 	} {
 		if !strings.Contains(out, want) {

@@ -40,7 +40,9 @@ type Image struct {
 //     which holds a small tree, then changed in every way fsdiff must see;
 //   - "fresh": a new empty subvolume "root" with no blank snapshot (the
 //     impermanence README's layout), then filled.
-var Scenarios = []string{"blank", "fresh"}
+//   - "guekka": GuekkaListing, a published fs-diff.sh output, replayed on a
+//     root restored from an empty blank.
+var Scenarios = []string{"blank", "fresh", "guekka"}
 
 // Build makes the image of a scenario in dir as <scenario>.img and writes
 // its truth to <scenario>.truth.json.
@@ -71,6 +73,8 @@ func Build(dir, scenario string) (*Image, error) {
 		b.blank()
 	case "fresh":
 		b.fresh()
+	case "guekka":
+		b.guekka()
 	default:
 		b.err = fmt.Errorf("unknown scenario %q", scenario)
 	}

@@ -3,6 +3,7 @@
 package imagetest
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"os"
@@ -142,6 +143,58 @@ func (b *builder) fresh() {
 	b.do(run("btrfs", "filesystem", "sync", b.top))
 	b.oldDirs = map[string]bool{"/": true}
 	b.changes()
+}
+
+// GuekkaListing is the first fs-diff.sh output published by Guekka ("NixOS
+// as a server, part 1: Impermanence", 2023), a server's root after its
+// first boot with nothing persisted.
+var GuekkaListing = []string{
+	"/etc/.clean", "/etc/group", "/etc/machine-id", "/etc/nixos/configuration.nix",
+	"/etc/nixos/hardware-configuration.nix", "/etc/passwd", "/etc/resolv.conf", "/etc/shadow",
+	"/etc/ssh/authorized_keys.d/user", "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub",
+	"/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub", "/etc/subgid", "/etc/subuid", "/etc/sudoers",
+	"/etc/.updated", "/root/.nix-channels", "/root/.nix-defexpr/channels",
+	"/var/lib/NetworkManager/internal-84e273c2-b91a-3a96-b341-8234a339bdc7-enp0s8.lease",
+	"/var/lib/NetworkManager/internal-84e273c2-b91a-3a96-b341-8234a339bdc7-enp0s9.lease",
+	"/var/lib/NetworkManager/NetworkManager-intern.conf", "/var/lib/NetworkManager/secret_key",
+	"/var/lib/NetworkManager/timestamps", "/var/lib/nixos/auto-subuid-map", "/var/lib/nixos/declarative-groups",
+	"/var/lib/nixos/declarative-users", "/var/lib/nixos/gid-map", "/var/lib/nixos/uid-map",
+	"/var/lib/systemd/catalog/database", "/var/lib/systemd/random-seed", "/var/.updated",
+}
+
+// guekka replays GuekkaListing on a root restored from an empty blank.
+func (b *builder) guekka() {
+	b.root = filepath.Join(b.top, "root")
+	b.do(run("btrfs", "subvolume", "create", b.root))
+	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, filepath.Join(b.top, "root-blank")))
+	b.do(run("btrfs", "subvolume", "delete", b.root))
+	b.do(run("btrfs", "subvolume", "snapshot", filepath.Join(b.top, "root-blank"), b.root))
+	b.oldDirs = map[string]bool{"/": true}
+	b.created, b.changed = map[string]Entry{}, map[string]Entry{}
+	content := map[string]string{
+		"/etc/.clean":  "sudoers\nssh/authorized_keys.d/user\n",
+		"/etc/passwd":  "root:x:0:0:System administrator:/root:/run/current-system/sw/bin/bash\nuser:x:1000:100::/home/user:/run/current-system/sw/bin/bash\n",
+		"/etc/sudoers": "root ALL=(ALL:ALL) SETENV: ALL\n",
+	}
+	for _, p := range GuekkaListing {
+		rel := strings.TrimPrefix(p, "/")
+		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
+			if _, ok := b.created["/"+d]; !ok {
+				b.mkdirAll(d)
+			}
+		}
+		b.file(rel, cmp.Or(content[p], "state of "+p+"\n"), 0o644)
+	}
+}
+
+// mkdirAll creates rel and its missing parents, recording each.
+func (b *builder) mkdirAll(rel string) {
+	if parent := path.Dir(rel); parent != "." {
+		if _, ok := b.created["/"+parent]; !ok {
+			b.mkdirAll(parent)
+		}
+	}
+	b.mkdir(rel, 0o755)
 }
 
 // changes creates one of every kind of entry.

@@ -329,12 +329,17 @@ type row struct {
 // Without a rule, a created directory anchors everything created under it,
 // and what a structural detector decided (store symlinks, sockets) is
 // summed up per directory. Baseline directories whose only change is their
-// list of entries are left out: the entries themselves are listed.
+// list of entries, and directories with changed entries, are left out:
+// the entries speak for them.
 func group(entries []Entry) []row {
 	created := map[string]bool{}
+	parents := map[string]bool{}
 	for _, e := range entries {
 		if e.Kind == snapshot.Created && (e.Type == snapshot.Dir || e.Type == snapshot.Subvolume) {
 			created[e.Path] = true
+		}
+		if i := strings.LastIndexByte(e.Path, '/'); i > 0 {
+			parents[e.Path[:i]] = true
 		}
 	}
 	type key struct {
@@ -345,7 +350,7 @@ func group(entries []Entry) []row {
 	rows := map[key]*row{}
 	var order []key
 	for _, e := range entries {
-		if e.Kind == snapshot.Modified && e.Type == snapshot.Dir {
+		if e.Type == snapshot.Dir && (e.Kind == snapshot.Modified || parents[e.Path]) {
 			continue
 		}
 		k := key{e.Category, e.Anchor, ""}
