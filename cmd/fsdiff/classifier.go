@@ -75,11 +75,7 @@ type rootFiles struct {
 // classifier builds the classifier for an audited root: rules, contexts,
 // its /etc/.clean and homes, and declared persistence from --declared and
 // from what is mounted over the live root.
-func (g *globalOptions) classifier(files rootFiles, live []snapshot.Mount) (*classify.Classifier, error) {
-	rules, err := g.loadRules()
-	if err != nil {
-		return nil, err
-	}
+func (g *globalOptions) classifier(rules []classify.Rule, files rootFiles, live []snapshot.Mount) (*classify.Classifier, error) {
 	users := classify.ParsePasswd(files.passwd)
 	cfg := classify.Config{Rules: rules, Context: g.context, EtcClean: files.etcClean, Homes: classify.Homes(users)}
 	if g.declared != "" {

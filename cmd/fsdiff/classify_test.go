@@ -66,3 +66,59 @@ func TestGuekkaListing(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclared: what the configuration already persists is persisted, from
+// --declared (impermanence's evaluated JSON, users included).
+func TestDeclared(t *testing.T) {
+	img := imagetest.Get(t, "guekka")
+	top := imagetest.Mount(t, img.File)
+	declared := writeFile(t, "persistence.json", `{"/persist": {"hideMounts": true,
+		"directories": [{"directory": "/var/lib/nixos", "mode": "0755"}, "/etc/nixos"],
+		"files": ["/etc/machine-id"],
+		"users": {"root": {"directories": [".nix-defexpr"], "files": []}}}}`)
+	out, errs, code := fsdiff(t, "--mount", top, "--root", "root", "--format", "ndjson", "--declared", declared)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	got := map[string]record{}
+	for _, r := range parseNDJSON(t, out) {
+		got[r.Path] = r
+	}
+	for p, anchor := range map[string]string{
+		"/var/lib/nixos/uid-map":       "/var/lib/nixos",
+		"/etc/nixos/configuration.nix": "/etc/nixos",
+		"/etc/machine-id":              "/etc/machine-id",
+		"/root/.nix-defexpr/channels":  "/root/.nix-defexpr", // users.root, relative to root's home
+	} {
+		if r := got[p]; r.Category != "persisted" || r.Anchor != anchor {
+			t.Errorf("%s: %s at %s, want persisted at %s", p, r.Category, r.Anchor, anchor)
+		}
+	}
+	if r := got["/etc/ssh/ssh_host_rsa_key"]; r.Category != "persist" {
+		t.Errorf("undeclared host key: %s, want persist", r.Category)
+	}
+}
+
+// TestLiveMounts: auditing the running root, what is mounted over it (an
+// impermanence bind mount from /persist) is persisted.
+func TestLiveMounts(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	persist := t.TempDir()
+	out, errs, code := inChroot(t, `mount -o loop,subvol=root "`+img.File+`" "$R"
+mount --bind "`+persist+`" "$R/var/lib/app"`, "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	got := map[string]record{}
+	for _, r := range parseNDJSON(t, out) {
+		got[r.Path] = r
+	}
+	for _, p := range []string{"/var/lib/app", "/var/lib/app/state.db", "/var/lib/app/hl-a"} {
+		if r := got[p]; r.Category != "persisted" || r.Anchor != "/var/lib/app" {
+			t.Errorf("%s under a bind mount: %s at %s, want persisted at /var/lib/app", p, r.Category, r.Anchor)
+		}
+	}
+	if r := got["/var/lib/emptydir"]; r.Category != "unknown" {
+		t.Errorf("/var/lib/emptydir: %s, want unknown", r.Category)
+	}
+}

@@ -42,6 +42,10 @@ and /etc/.clean come from this host; --rules, --declared and --context apply.
 }
 
 func runExplain(_ context.Context, g *globalOptions, paths []string, stdout io.Writer) error {
+	rules, err := g.loadRules()
+	if err != nil {
+		return err
+	}
 	var files rootFiles
 	for name, dst := range map[string]*[]byte{"/etc/.clean": &files.etcClean, "/etc/passwd": &files.passwd} {
 		var err error
@@ -54,7 +58,7 @@ func runExplain(_ context.Context, g *globalOptions, paths []string, stdout io.W
 		live, _ = snapshot.ParseMountInfo(f)
 		f.Close()
 	}
-	c, err := g.classifier(files, live)
+	c, err := g.classifier(rules, files, live)
 	if err != nil {
 		return err
 	}

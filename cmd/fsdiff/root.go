@@ -126,6 +126,10 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	rules, err := o.global.loadRules() // a mistake in a rule file fails before anything is read
+	if err != nil {
+		return err
+	}
 	target, err := snapshot.Open(o.target)
 	if err != nil {
 		return err
@@ -146,7 +150,7 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 			fmt.Fprintf(stderr, "fsdiff: warning: %v; classification will be less exact\n", err)
 		}
 	}
-	classifier, err := o.global.classifier(files, target.LiveMounts())
+	classifier, err := o.global.classifier(rules, files, target.LiveMounts())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExplain(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	out, errs, code := fsdiff(t, "explain", "/var/lib/nixos/uid-map", "/nonexistent/x")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"/var/lib/nixos/uid-map (file)\n  persist (critical), anchor /var/lib/nixos\n  reason: name->id history",
+		"  rules that match, in order of precedence:\n    → builtin:",
+		"/var/lib/nixos/{uid-map,gid-map}\n",
+		"persist   critical    /var/lib/nixos/**\n", // the less specific match, listed after the winner
+		"/nonexistent/x (file)\n  unknown, anchor /nonexistent/x\n  reason: no rule matches\n  no rule matches\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+	// A context flips a rule; the inactive one is shown as such without it.
+	out, _, _ = fsdiff(t, "explain", "/etc/shadow")
+	if !strings.Contains(out, "  managed, anchor /etc/shadow") || !strings.Contains(out, "(inactive: needs context mutable-users)") {
+		t.Errorf("explain /etc/shadow:\n%s", out)
+	}
+	out, _, _ = fsdiff(t, "explain", "--context", "mutable-users", "/etc/shadow")
+	if !strings.Contains(out, "  persist (critical), anchor /etc/shadow") {
+		t.Errorf("explain --context mutable-users /etc/shadow:\n%s", out)
+	}
+}
+
+func TestUserRules(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	mine := writeFile(t, "mine.rules", "# my host keeps no uid maps\nephemeral /var/lib/nixos/**  -  rebuilt from my flake  -- my notes\n")
+	out, errs, code := fsdiff(t, "explain", "--rules", mine, "/var/lib/nixos/uid-map")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, "  ephemeral, anchor /var/lib/nixos\n  reason: rebuilt from my flake\n  source: my notes\n") ||
+		!strings.Contains(out, "→ "+mine+":2 ") {
+		t.Errorf("user rule does not win:\n%s", out)
+	}
+	// $XDG_CONFIG_HOME/fsdiff/rules is read too, after --rules.
+	xdg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", xdg)
+	os.MkdirAll(filepath.Join(xdg, "fsdiff"), 0o755)
+	os.WriteFile(filepath.Join(xdg, "fsdiff", "rules"), []byte("managed /etc/machine-id - set by my provisioning\n"), 0o644)
+	out, _, _ = fsdiff(t, "explain", "/etc/machine-id")
+	if !strings.Contains(out, "  managed, anchor /etc/machine-id\n  reason: set by my provisioning") {
+		t.Errorf("XDG rules not applied:\n%s", out)
+	}
+	out, _, _ = fsdiff(t, "rules", "--format", "json")
+	var rules []ruleJSON
+	if err := json.Unmarshal([]byte(out), &rules); err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) < 200 || !rules[0].User || rules[0].Pattern != "/etc/machine-id" || rules[1].User {
+		t.Errorf("rules --format json: %d rules, first %+v", len(rules), rules[0])
+	}
+}
+
+func TestBadRuleFile(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	bad := writeFile(t, "bad.rules", "persist /var/lib/x/** critical fine\n\npersist  /var/lib/y/**  sometimes  bad priority\n")
+	for _, args := range [][]string{{"rules", "--rules", bad}, {"explain", "--rules", bad, "/x"}, {"--rules", bad}} {
+		_, errs, code := fsdiff(t, args...)
+		if code != exitError || !strings.Contains(errs, "fsdiff: error: "+bad+":3:25: unknown priority \"sometimes\"") {
+			t.Errorf("fsdiff %q: exit %d\n%s", args, code, errs)
+		}
+	}
+	_, errs, code := fsdiff(t, "rules", "--rules", "/nonexistent.rules")
+	if code != exitError || !strings.Contains(errs, "no such file or directory") {
+		t.Errorf("missing --rules file: exit %d\n%s", code, errs)
+	}
+}
+
+func TestRulesTable(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	out, errs, code := fsdiff(t, "rules")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "persist    critical     /etc/machine-id") || strings.Count(out, "\n") < 201 {
+		t.Errorf("rules table:\n%.2000s", out)
+	}
+	tsv, _, _ := fsdiff(t, "rules", "--format", "tsv")
+	for line := range strings.SplitSeq(strings.TrimSuffix(tsv, "\n"), "\n") {
+		if n := strings.Count(line, "\t"); n != 6 {
+			t.Fatalf("tsv line with %d tabs: %q", n, line)
+		}
+	}
+}
