@@ -256,15 +256,31 @@ func writeTable(w io.Writer, entries []Entry, all bool) error {
 	if all {
 		header = []string{"CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON"}
 		for _, e := range entries {
-			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), Escape(e.Path), e.Reason})
+			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), Escape(e.Path), brief(e.Reason)})
 		}
 	} else {
 		header = []string{"CATEGORY", "PATH", "FILES", "SIZE", "REASON"}
 		for _, g := range group(entries) {
-			rows = append(rows, []string{category(g.Verdict), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), g.Reason})
+			rows = append(rows, []string{category(g.Verdict), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), brief(g.Reason)})
 		}
 	}
 	return WriteTable(w, header, rows)
+}
+
+// briefLen is how much of a reason a table shows; fsdiff explain and the
+// JSON formats give all of it.
+const briefLen = 72
+
+// brief cuts a reason to briefLen bytes at a word boundary.
+func brief(reason string) string {
+	if len(reason) <= briefLen {
+		return reason
+	}
+	cut := strings.LastIndexByte(reason[:briefLen], ' ')
+	if cut < briefLen/2 {
+		cut = briefLen
+	}
+	return strings.TrimRight(reason[:cut], " ,;:") + "…"
 }
 
 // category shows a verdict's category with its priority.
