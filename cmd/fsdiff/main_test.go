@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -19,20 +18,14 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The developer's own rules must not change what the tests see.
+	os.Setenv("XDG_CONFIG_HOME", "/nonexistent-fsdiff-test-config")
 	code := m.Run()
 	imagetest.Cleanup()
 	if binary.path != "" {
 		os.RemoveAll(filepath.Dir(binary.path))
 	}
 	os.Exit(code)
-}
-
-// fsdiff runs the command in-process.
-func fsdiff(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
-	return out.String(), errb.String(), code
 }
 
 // audit runs an audit of the blank image's root that must succeed.

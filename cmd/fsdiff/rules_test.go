@@ -8,15 +8,6 @@ import (
 	"testing"
 )
 
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestExplain(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	out, errs, code := fsdiff(t, "explain", "/var/lib/nixos/uid-map", "/nonexistent/x")
