@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
@@ -154,10 +155,10 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var entries []report.Entry
+	var entries []classify.Entry
 	problems := 0
 	err = target.Changes(ctx, func(c snapshot.Change) error {
-		entries = append(entries, report.Entry{Change: c, Verdict: classifier.Classify(c)})
+		entries = append(entries, classify.Entry{Change: c, Verdict: classifier.Classify(c)})
 		return nil
 	}, func(err error) {
 		problems++

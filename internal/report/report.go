@@ -18,12 +18,6 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Entry is a change with its verdict.
-type Entry struct {
-	snapshot.Change
-	classify.Verdict
-}
-
 // Format names an output format.
 type Format string
 
@@ -59,7 +53,7 @@ type Options struct {
 // Sort orders entries for output: by category, most urgent first, then by
 // path bytes. It sorts a permutation and then moves each entry once, which
 // is much cheaper than letting the sort swap large entries.
-func Sort(entries []Entry) {
+func Sort(entries []classify.Entry) {
 	perm := make([]int32, len(entries))
 	for i := range perm {
 		perm[i] = int32(i)
@@ -90,7 +84,7 @@ func Sort(entries []Entry) {
 }
 
 // Write renders sorted entries.
-func Write(w io.Writer, audit Audit, entries []Entry, opts Options) error {
+func Write(w io.Writer, audit Audit, entries []classify.Entry, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
 	switch opts.Format {
@@ -129,7 +123,7 @@ func Write(w io.Writer, audit Audit, entries []Entry, opts Options) error {
 
 // writeTSV writes category, kind, type, size and path, tab-separated,
 // without a header.
-func writeTSV(w *bufio.Writer, entries []Entry) error {
+func writeTSV(w *bufio.Writer, entries []classify.Entry) error {
 	var buf []byte
 	for _, e := range entries {
 		buf = append(buf[:0], e.Category.String()...)
@@ -149,7 +143,7 @@ func writeTSV(w *bufio.Writer, entries []Entry) error {
 	return nil
 }
 
-func writeJSON(w *bufio.Writer, audit Audit, entries []Entry) error {
+func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
 	buf := fmt.Appendf(nil, "{\n  \"schema\": %d,\n  \"fsdiff_version\": ", SchemaVersion)
 	buf = appendJSONString(buf, audit.Version)
 	buf = append(buf, ",\n  \"time\": "...)
@@ -198,7 +192,7 @@ func appendInfoJSON(buf []byte, in snapshot.Info) []byte {
 // appendEntryJSON writes one entry as a JSON object with every field of the
 // change and the verdict. Names go through appendJSONString, so a name that
 // is not UTF-8 survives (see the package documentation).
-func appendEntryJSON(buf []byte, e Entry) []byte {
+func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	buf = append(buf, `{"path":`...)
 	buf = appendJSONString(buf, e.Path)
 	buf = append(buf, `,"kind":"`...)
@@ -250,7 +244,7 @@ func appendEntryJSON(buf []byte, e Entry) []byte {
 }
 
 // writeTable renders the audit table.
-func writeTable(w io.Writer, entries []Entry, all bool) error {
+func writeTable(w io.Writer, entries []classify.Entry, all bool) error {
 	var header []string
 	var rows [][]string
 	if all {
@@ -340,40 +334,25 @@ type row struct {
 	size   int64
 }
 
-// group collapses entries into one row per category and anchor. A rule's
-// verdict names its anchor (/var/lib/postgresql for its 40,000 files).
-// Without a rule, a created directory anchors everything created under it,
-// and what a structural detector decided (store symlinks, sockets) is
-// summed up per directory. Baseline directories whose only change is their
-// list of entries, and directories with changed entries, are left out:
-// the entries speak for them.
-func group(entries []Entry) []row {
-	created := map[string]bool{}
-	parents := map[string]bool{}
-	for _, e := range entries {
-		if e.Kind == snapshot.Created && (e.Type == snapshot.Dir || e.Type == snapshot.Subvolume) {
-			created[e.Path] = true
-		}
-		if i := strings.LastIndexByte(e.Path, '/'); i > 0 {
-			parents[e.Path[:i]] = true
-		}
-	}
+// group collapses entries into one row per category and anchor (see
+// classify.Anchors); rows summed up per directory also differ by detector.
+func group(entries []classify.Entry) []row {
 	type key struct {
 		cat      classify.Category
 		anchor   string
-		detector string // set for rows summed up per directory, which differ by detector
+		detector string
 	}
 	rows := map[key]*row{}
 	var order []key
-	for _, e := range entries {
-		if e.Type == snapshot.Dir && (e.Kind == snapshot.Modified || parents[e.Path]) {
+	for i, anchor := range classify.Anchors(entries) {
+		e := entries[i]
+		if anchor == "" {
 			continue
 		}
-		k := key{e.Category, e.Anchor, ""}
+		k := key{e.Category, anchor, ""}
 		if e.Pattern == "" && e.Category != classify.Persisted {
-			k.anchor, k.detector = collapse(e.Path, created, e.Rule != ""), e.Rule
+			k.detector = e.Rule
 		}
-		anchor := k.anchor
 		r := rows[k]
 		if r == nil {
 			r = &row{Verdict: e.Verdict, anchor: anchor}
@@ -396,23 +375,6 @@ func group(entries []Entry) []row {
 		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.anchor, b.anchor))
 	})
 	return out
-}
-
-// collapse returns the topmost created directory above p, else p itself,
-// or p's directory when byDir is set.
-func collapse(p string, created map[string]bool, byDir bool) string {
-	for i := 1; i < len(p); i++ {
-		if p[i] == '/' && created[p[:i]] {
-			return p[:i]
-		}
-	}
-	if byDir {
-		if i := strings.LastIndexByte(p, '/'); i > 0 {
-			return p[:i]
-		}
-		return "/"
-	}
-	return p
 }
 
 func humanSize(n int64) string {

@@ -13,15 +13,15 @@ import (
 func TestSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := range 50 {
-		var entries []Entry
+		var entries []classify.Entry
 		for i := range n {
-			entries = append(entries, Entry{
+			entries = append(entries, classify.Entry{
 				Change:  snapshot.Change{Path: "/p" + strconv.Itoa(r.IntN(20)), Inode: uint64(i)},
 				Verdict: classify.Verdict{Category: classify.Category(1 + r.IntN(5))},
 			})
 		}
 		want := slices.Clone(entries)
-		slices.SortStableFunc(want, func(a, b Entry) int {
+		slices.SortStableFunc(want, func(a, b classify.Entry) int {
 			if a.Category != b.Category {
 				return int(a.Category) - int(b.Category)
 			}

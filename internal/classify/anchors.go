@@ -1,0 +1,61 @@
+package classify
+
+import (
+	"strings"
+
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+)
+
+// Entry is a change with its verdict.
+type Entry struct {
+	snapshot.Change
+	Verdict
+}
+
+// Anchors returns, for each entry, the anchor it is reported under, and ""
+// for entries that are left out because others speak for them: baseline
+// directories whose only change is their list of entries, and directories
+// with changed entries. A rule's verdict names its anchor. Without a rule,
+// a created directory anchors everything created under it; what a
+// structural detector decided (store symlinks, sockets) is summed up in its
+// directory.
+func Anchors(entries []Entry) []string {
+	created := map[string]bool{}
+	parents := map[string]bool{}
+	for _, e := range entries {
+		if e.Kind == snapshot.Created && (e.Type == snapshot.Dir || e.Type == snapshot.Subvolume) {
+			created[e.Path] = true
+		}
+		if i := strings.LastIndexByte(e.Path, '/'); i > 0 {
+			parents[e.Path[:i]] = true
+		}
+	}
+	anchors := make([]string, len(entries))
+	for i, e := range entries {
+		switch {
+		case e.Type == snapshot.Dir && (e.Kind == snapshot.Modified || parents[e.Path]):
+		case e.Pattern != "" || e.Category == Persisted:
+			anchors[i] = e.Anchor
+		default:
+			anchors[i] = collapse(e.Path, created, e.Rule != "")
+		}
+	}
+	return anchors
+}
+
+// collapse returns the topmost created directory above p, else p itself,
+// or p's directory when byDir is set.
+func collapse(p string, created map[string]bool, byDir bool) string {
+	for i := 1; i < len(p); i++ {
+		if p[i] == '/' && created[p[:i]] {
+			return p[:i]
+		}
+	}
+	if byDir {
+		if i := strings.LastIndexByte(p, '/'); i > 0 {
+			return p[:i]
+		}
+		return "/"
+	}
+	return p
+}
