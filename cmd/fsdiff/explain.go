@@ -9,8 +9,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/fsdiff-nix/fsdiff/internal/names"
+
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -72,8 +73,8 @@ func runExplain(_ context.Context, g *globalOptions, paths []string, stdout io.W
 		}
 		ch := describe(p)
 		v, structural, matches := c.Explain(ch)
-		fmt.Fprintf(&b, "%s (%s)\n", report.Escape(p), ch.Type)
-		fmt.Fprintf(&b, "  %s%s, anchor %s\n", v.Category, priority(v.Priority), report.Escape(v.Anchor))
+		fmt.Fprintf(&b, "%s (%s)\n", names.Escape(p), ch.Type)
+		fmt.Fprintf(&b, "  %s%s, anchor %s\n", v.Category, priority(v.Priority), names.Escape(v.Anchor))
 		fmt.Fprintf(&b, "  reason: %s\n", v.Reason)
 		if v.Source != "" {
 			fmt.Fprintf(&b, "  source: %s\n", v.Source)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/names"
+
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 )
@@ -64,7 +66,7 @@ func parseNDJSON(t *testing.T, out string) []record {
 		var r record
 		for key, dst := range map[string]*string{"path": &r.Path, "kind": &r.Kind, "type": &r.Type, "target": &r.Target, "category": &r.Category, "anchor": &r.Anchor} {
 			if lit, ok := raw[key]; ok {
-				v, err := report.DecodeJSONString(string(lit))
+				v, err := names.DecodeJSON(string(lit))
 				if err != nil {
 					t.Fatalf("%s %s: %v", key, lit, err)
 				}
@@ -167,7 +169,7 @@ func TestAuditEscapedFormats(t *testing.T) {
 			out := audit(t, img, "--format", tc.format)
 			var got []string
 			for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
-				p, err := report.Unescape(tc.path(line))
+				p, err := names.Unescape(tc.path(line))
 				if err != nil {
 					t.Fatalf("line %q: %v", line, err)
 				}
@@ -227,8 +229,8 @@ func TestAuditTable(t *testing.T) {
 	}
 	all := audit(t, img, "--format", "table", "--all")
 	for _, name := range imagetest.OddNames {
-		if !strings.Contains(all, "/odd/"+report.Escape(name)+" ") {
-			t.Errorf("--all table lacks %q", report.Escape(name))
+		if !strings.Contains(all, "/odd/"+names.Escape(name)+" ") {
+			t.Errorf("--all table lacks %q", names.Escape(name))
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fsdiff-nix/fsdiff/internal/names"
+
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -67,7 +69,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 	case "tsv":
 		var b strings.Builder
 		for _, r := range rules {
-			fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, r.Priority, report.Escape(r.Pattern), r.If, tsvField(r.Reason), tsvField(r.Source))
+			fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, r.Priority, names.Escape(r.Pattern), r.If, tsvField(r.Reason), tsvField(r.Source))
 		}
 		_, err := io.WriteString(stdout, b.String())
 		return err

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/names"
+
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/olekukonko/tablewriter"
@@ -108,7 +110,7 @@ func Write(w io.Writer, audit Audit, entries []classify.Entry, opts Options) err
 				bw.WriteString(e.Path)
 				bw.WriteByte(0)
 			} else {
-				bw.WriteString(Escape(e.Path))
+				bw.WriteString(names.Escape(e.Path))
 				bw.WriteByte('\n')
 			}
 		}
@@ -134,7 +136,7 @@ func writeTSV(w *bufio.Writer, entries []classify.Entry) error {
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, e.Size, 10)
 		buf = append(buf, '\t')
-		buf = append(buf, Escape(e.Path)...)
+		buf = append(buf, names.Escape(e.Path)...)
 		buf = append(buf, '\n')
 		if _, err := w.Write(buf); err != nil {
 			return err
@@ -145,9 +147,9 @@ func writeTSV(w *bufio.Writer, entries []classify.Entry) error {
 
 func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
 	buf := fmt.Appendf(nil, "{\n  \"schema\": %d,\n  \"fsdiff_version\": ", SchemaVersion)
-	buf = appendJSONString(buf, audit.Version)
+	buf = names.AppendJSON(buf, audit.Version)
 	buf = append(buf, ",\n  \"time\": "...)
-	buf = appendJSONString(buf, audit.Time.UTC().Format(time.RFC3339))
+	buf = names.AppendJSON(buf, audit.Time.UTC().Format(time.RFC3339))
 	buf = append(buf, ",\n  \"source\": "...)
 	buf = appendInfoJSON(buf, audit.Source)
 	buf = append(buf, ",\n  \"changes\": ["...)
@@ -174,17 +176,17 @@ func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
 
 func appendInfoJSON(buf []byte, in snapshot.Info) []byte {
 	buf = append(buf, `{"root": `...)
-	buf = appendJSONString(buf, in.Root)
+	buf = names.AppendJSON(buf, in.Root)
 	buf = fmt.Appendf(buf, `, "root_id": %d, "top_level": `, in.RootID)
-	buf = appendJSONString(buf, in.TopLevel)
+	buf = names.AppendJSON(buf, in.TopLevel)
 	buf = append(buf, `, "baseline": `...)
-	buf = appendJSONString(buf, in.Baseline)
+	buf = names.AppendJSON(buf, in.Baseline)
 	buf = fmt.Appendf(buf, `, "baseline_generation": %d, "decisions": [`, in.BaselineGeneration)
 	for i, d := range in.Decisions {
 		if i > 0 {
 			buf = append(buf, ", "...)
 		}
-		buf = appendJSONString(buf, d)
+		buf = names.AppendJSON(buf, d)
 	}
 	return append(buf, "]}"...)
 }
@@ -194,7 +196,7 @@ func appendInfoJSON(buf []byte, in snapshot.Info) []byte {
 // is not UTF-8 survives (see the package documentation).
 func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	buf = append(buf, `{"path":`...)
-	buf = appendJSONString(buf, e.Path)
+	buf = names.AppendJSON(buf, e.Path)
 	buf = append(buf, `,"kind":"`...)
 	buf = append(buf, e.Kind.String()...)
 	buf = append(buf, `","type":"`...)
@@ -212,11 +214,11 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	buf = append(buf, '"')
 	if e.Type == snapshot.Symlink {
 		buf = append(buf, `,"target":`...)
-		buf = appendJSONString(buf, e.Target)
+		buf = names.AppendJSON(buf, e.Target)
 	}
 	if e.Kind == snapshot.Renamed {
 		buf = append(buf, `,"origin":`...)
-		buf = appendJSONString(buf, e.Origin)
+		buf = names.AppendJSON(buf, e.Origin)
 	}
 	buf = append(buf, `,"inode":`...)
 	buf = strconv.AppendUint(buf, e.Inode, 10)
@@ -231,15 +233,15 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 		buf = append(buf, '"')
 	}
 	buf = append(buf, `,"anchor":`...)
-	buf = appendJSONString(buf, e.Anchor)
+	buf = names.AppendJSON(buf, e.Anchor)
 	buf = append(buf, `,"rule":`...)
-	buf = appendJSONString(buf, e.Rule)
+	buf = names.AppendJSON(buf, e.Rule)
 	buf = append(buf, `,"pattern":`...)
-	buf = appendJSONString(buf, e.Pattern)
+	buf = names.AppendJSON(buf, e.Pattern)
 	buf = append(buf, `,"reason":`...)
-	buf = appendJSONString(buf, e.Reason)
+	buf = names.AppendJSON(buf, e.Reason)
 	buf = append(buf, `,"source":`...)
-	buf = appendJSONString(buf, e.Source)
+	buf = names.AppendJSON(buf, e.Source)
 	return append(buf, '}')
 }
 
@@ -250,12 +252,12 @@ func writeTable(w io.Writer, entries []classify.Entry, all bool) error {
 	if all {
 		header = []string{"CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON"}
 		for _, e := range entries {
-			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), Escape(e.Path), brief(e.Reason)})
+			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), brief(e.Reason)})
 		}
 	} else {
 		header = []string{"CATEGORY", "PATH", "FILES", "SIZE", "REASON"}
 		for _, g := range group(entries) {
-			rows = append(rows, []string{category(g.Verdict), Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), brief(g.Reason)})
+			rows = append(rows, []string{category(g.Verdict), names.Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), brief(g.Reason)})
 		}
 	}
 	return WriteTable(w, header, rows)

@@ -1,4 +1,12 @@
-package report
+// Package names writes file names, which are bytes, in text formats
+// without losing a byte:
+//   - Escape and Unescape: one line, C-style: \\ \t \n \r, and \xNN for
+//     other control bytes and for bytes that are not UTF-8;
+//   - AppendJSON and DecodeJSON: a JSON string with valid UTF-8 as JSON
+//     writes it and each byte that is not UTF-8 as a lone low surrogate
+//     \udc80-\udcff, the "surrogateescape" of PEP 383: Python's os.fsencode
+//     turns such a string back into the original bytes.
+package names
 
 import (
 	"errors"
@@ -93,9 +101,9 @@ func Unescape(s string) (string, error) {
 	return b.String(), nil
 }
 
-// appendJSONString appends s as a JSON string literal, writing each byte
+// AppendJSON appends s as a JSON string literal, writing each byte
 // that is not UTF-8 as a lone surrogate \udc80-\udcff (PEP 383).
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSON(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -123,11 +131,11 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// DecodeJSONString decodes a JSON string literal written by this package
+// DecodeJSON decodes a JSON string literal written by this package
 // (or any JSON encoder) into bytes, turning lone surrogates \udc80-\udcff
 // back into the single bytes they stand for. encoding/json cannot do this:
 // it replaces lone surrogates with U+FFFD.
-func DecodeJSONString(lit string) (string, error) {
+func DecodeJSON(lit string) (string, error) {
 	if len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
 		return "", errors.New("not a JSON string")
 	}

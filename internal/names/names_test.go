@@ -1,4 +1,4 @@
-package report
+package names
 
 import (
 	"encoding/json"
@@ -37,7 +37,7 @@ func TestJSONStringRoundTrip(t *testing.T) {
 
 func checkJSONString(t *testing.T, name string) {
 	t.Helper()
-	lit := string(appendJSONString(nil, name))
+	lit := string(AppendJSON(nil, name))
 	var std string
 	if err := json.Unmarshal([]byte(lit), &std); err != nil {
 		t.Fatalf("%q encodes as invalid JSON %s: %v", name, lit, err)
@@ -45,8 +45,8 @@ func checkJSONString(t *testing.T, name string) {
 	if utf8.ValidString(name) && std != name {
 		t.Errorf("valid UTF-8 %q decodes as %q with encoding/json", name, std)
 	}
-	if got, err := DecodeJSONString(lit); err != nil || got != name {
-		t.Errorf("DecodeJSONString(%s) = %q, %v; want %q", lit, got, err, name)
+	if got, err := DecodeJSON(lit); err != nil || got != name {
+		t.Errorf("DecodeJSON(%s) = %q, %v; want %q", lit, got, err, name)
 	}
 }
 
