@@ -13,9 +13,9 @@ import (
 
 // User is an account of the audited root, from its /etc/passwd.
 type User struct {
-	Name string
-	UID  int
-	Home string
+	Name     string
+	UID, GID int
+	Home     string
 }
 
 // ParsePasswd reads passwd(5) lines; malformed ones are skipped.
@@ -26,13 +26,30 @@ func ParsePasswd(data []byte) []User {
 		if len(f) < 7 {
 			continue
 		}
-		uid, err := strconv.Atoi(f[2])
-		if err != nil {
+		uid, err1 := strconv.Atoi(f[2])
+		gid, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil {
 			continue
 		}
-		users = append(users, User{Name: f[0], UID: uid, Home: f[5]})
+		users = append(users, User{Name: f[0], UID: uid, GID: gid, Home: f[5]})
 	}
 	return users
+}
+
+// ParseGroup reads group(5) lines into a map from GID to name; malformed
+// ones are skipped.
+func ParseGroup(data []byte) map[int]string {
+	groups := map[int]string{}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 3 {
+			continue
+		}
+		if gid, err := strconv.Atoi(f[2]); err == nil {
+			groups[gid] = f[0]
+		}
+	}
+	return groups
 }
 
 // Homes returns the home directories of people's accounts: root's and

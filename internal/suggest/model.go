@@ -1,0 +1,226 @@
+package suggest
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+)
+
+// Persistence is what to add to a host's configuration: one entry per
+// anchor of a persist verdict, and the unknown anchors to decide about.
+type Persistence struct {
+	Header          Header  `json:"header"`
+	Storage         string  `json:"storage"`
+	Directories     []Entry `json:"directories"`
+	Files           []Entry `json:"files"`
+	Users           []Home  `json:"users"`
+	AlreadyDeclared int     `json:"already_declared"` // anchors left out: the configuration persists them
+}
+
+// Header says where a suggestion comes from.
+type Header struct {
+	Host     string    `json:"host"`
+	Time     time.Time `json:"time"`
+	Source   string    `json:"source"`
+	Baseline string    `json:"baseline"`
+	Version  string    `json:"fsdiff_version"`
+}
+
+// Home holds the entries of one user's home, relative to it.
+type Home struct {
+	Name        string  `json:"name"`
+	Home        string  `json:"home"`
+	Directories []Entry `json:"directories"`
+	Files       []Entry `json:"files"`
+}
+
+// Entry is one directory or file to persist. User, Group and Mode are set
+// when the audited tree differs from what the module creates by default.
+type Entry struct {
+	Path     string `json:"path"` // absolute, or relative to the home for users
+	User     string `json:"user,omitempty"`
+	Group    string `json:"group,omitempty"`
+	Mode     string `json:"mode,omitempty"` // octal, "0700"
+	Unknown  bool   `json:"unknown,omitempty"`
+	Priority string `json:"priority,omitempty"`
+	Reason   string `json:"reason"`
+	Changes  int    `json:"changes"` // changed paths under it
+}
+
+// Owner is the owner and mode of a path in the audited tree.
+type Owner struct {
+	UID, GID, Mode uint32 // Mode: permission bits
+}
+
+// Options is what Build knows of the audited root.
+type Options struct {
+	Storage string
+	Header  Header
+	Users   []classify.User
+	Groups  map[int]string
+	// Stat returns the owner of a path of the audited tree that did not
+	// change itself (an anchor above changed files).
+	Stat func(path string) (Owner, bool)
+	// Files default to this mode, for an attrset to be needed: 0 for
+	// impermanence (which creates no files), 0644 for preservation.
+	FileMode uint32
+}
+
+type anchor struct {
+	path     string
+	dir      bool
+	category classify.Category
+	priority classify.Priority
+	reason   string
+	changes  int
+	owner    *Owner
+}
+
+// Build makes the persistence model of entries.
+func Build(entries []classify.Entry, opts Options) Persistence {
+	p := Persistence{Header: opts.Header, Storage: opts.Storage}
+	anchors := map[string]*anchor{}
+	declared := map[string]bool{}
+	for i, a := range classify.Anchors(entries) {
+		e := entries[i]
+		switch {
+		case a == "":
+			continue
+		case e.Category == classify.Persisted:
+			declared[a] = true
+			continue
+		case e.Category != classify.Persist && e.Category != classify.Unknown:
+			continue
+		}
+		an := anchors[a]
+		if an == nil {
+			an = &anchor{path: a, category: e.Category, priority: e.Priority, reason: e.Reason}
+			anchors[a] = an
+		}
+		an.changes++
+		if e.Category == classify.Persist && (an.category != classify.Persist || e.Priority < an.priority) {
+			an.category, an.priority, an.reason = e.Category, e.Priority, e.Reason
+		}
+		if e.Path != a || e.Type == snapshot.Dir || e.Type == snapshot.Subvolume {
+			an.dir = true
+		}
+		if e.Path == a {
+			an.owner = &Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
+		}
+	}
+	p.AlreadyDeclared = len(declared)
+
+	names := accounts{users: opts.Users, groups: opts.Groups}
+	homes := map[string]*Home{}
+	for _, a := range slices.Sorted(maps.Keys(anchors)) {
+		an := anchors[a]
+		if an.owner == nil && an.dir && opts.Stat != nil {
+			if o, ok := opts.Stat(a); ok {
+				an.owner = &o
+			}
+		}
+		e := Entry{Path: a, Unknown: an.category == classify.Unknown, Reason: an.reason, Changes: an.changes}
+		if an.category == classify.Persist {
+			e.Priority = an.priority.String()
+		}
+		user, home := names.homeOf(a)
+		defUser, defGroup := "root", "root"
+		if home != "" {
+			e.Path = strings.TrimPrefix(a, home+"/")
+			defUser, defGroup = user.Name, names.group(user.GID)
+		}
+		if an.owner != nil {
+			mode := uint32(0o755)
+			if !an.dir {
+				mode = opts.FileMode
+			}
+			if mode != 0 && an.owner.Mode != mode {
+				e.Mode = fmt.Sprintf("%04o", an.owner.Mode)
+			}
+			if u := names.user(an.owner.UID); u != defUser {
+				e.User = u
+			}
+			if g := names.group(int(an.owner.GID)); g != defGroup {
+				e.Group = g
+			}
+			if e.User != "" || e.Group != "" || e.Mode != "" {
+				// All three, so that the entry says what it means without the defaults.
+				e.User, e.Group = names.user(an.owner.UID), names.group(int(an.owner.GID))
+				if e.Mode == "" {
+					e.Mode = fmt.Sprintf("%04o", an.owner.Mode)
+				}
+			}
+		}
+		dirs, files := &p.Directories, &p.Files
+		if home != "" {
+			h := homes[home]
+			if h == nil {
+				h = &Home{Name: user.Name, Home: home}
+				homes[home] = h
+			}
+			dirs, files = &h.Directories, &h.Files
+		}
+		if an.dir {
+			*dirs = append(*dirs, e)
+		} else {
+			*files = append(*files, e)
+		}
+	}
+	for _, h := range homes {
+		p.Users = append(p.Users, *h)
+	}
+	slices.SortFunc(p.Users, func(a, b Home) int { return cmp.Compare(a.Name, b.Name) })
+	return p
+}
+
+// accounts names the users and groups of the audited root.
+type accounts struct {
+	users  []classify.User
+	groups map[int]string
+}
+
+func (a accounts) user(uid uint32) string {
+	for _, u := range a.users {
+		if u.UID == int(uid) {
+			return u.Name
+		}
+	}
+	return strconv.Itoa(int(uid))
+}
+
+func (a accounts) group(gid int) string {
+	if g, ok := a.groups[gid]; ok {
+		return g
+	}
+	return strconv.Itoa(gid)
+}
+
+// homeOf returns the user whose home p is strictly inside, and that home:
+// people's homes from passwd, /root, and every /home/NAME.
+func (a accounts) homeOf(p string) (classify.User, string) {
+	homes := classify.Homes(a.users)
+	for _, h := range append(homes, "/root") {
+		if strings.HasPrefix(p, h+"/") {
+			for _, u := range a.users {
+				if path.Clean(u.Home) == h {
+					return u, h
+				}
+			}
+			return classify.User{Name: "root"}, h
+		}
+	}
+	if rest, ok := strings.CutPrefix(p, "/home/"); ok {
+		if name, _, ok := strings.Cut(rest, "/"); ok && name != "" {
+			return classify.User{Name: name, UID: -1, GID: -1}, "/home/" + name
+		}
+	}
+	return classify.User{}, ""
+}

@@ -1,0 +1,168 @@
+package suggest
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/names"
+)
+
+// Style is the NixOS module a snippet is written for.
+type Style string
+
+const (
+	Impermanence Style = "impermanence" // environment.persistence (nix-community/impermanence)
+	Preservation Style = "preservation" // preservation.preserveAt (nix-community/preservation)
+)
+
+// Styles lists the styles, for flags.
+var Styles = []Style{Impermanence, Preservation}
+
+// early lists the paths preservation must set up in the initrd or as
+// symlinks (preservation docs/src/examples.md and impermanence-migration.md).
+var early = map[string][]string{
+	"/etc/machine-id":                   {"inInitrd = true;"},
+	"/var/lib/nixos":                    {"inInitrd = true;"},
+	"/var/lib/systemd/random-seed":      {`how = "symlink";`, "inInitrd = true;", "configureParent = true;"},
+	"/etc/ssh/ssh_host_ed25519_key":     {`how = "symlink";`, "configureParent = true;"},
+	"/etc/ssh/ssh_host_ed25519_key.pub": {`how = "symlink";`, "configureParent = true;"},
+	"/etc/ssh/ssh_host_rsa_key":         {`how = "symlink";`, "configureParent = true;"},
+	"/etc/ssh/ssh_host_rsa_key.pub":     {`how = "symlink";`, "configureParent = true;"},
+	"/etc/ssh/ssh_host_ecdsa_key":       {`how = "symlink";`, "configureParent = true;"},
+	"/etc/ssh/ssh_host_ecdsa_key.pub":   {`how = "symlink";`, "configureParent = true;"},
+}
+
+// Nix writes p as a NixOS module in the given style, laid out as nixfmt
+// would, sorted, with the unknown entries commented out under their reason.
+func (p Persistence) Nix(style Style) []byte {
+	w := &nixWriter{}
+	w.comment(0, fmt.Sprintf("Suggested by fsdiff %s for host %s at %s.", p.Header.Version, p.Header.Host, p.Header.Time.UTC().Format(time.RFC3339)))
+	w.comment(0, fmt.Sprintf("Source: %s; baseline: %s.", p.Header.Source, p.Header.Baseline))
+	if p.AlreadyDeclared > 0 {
+		w.comment(0, fmt.Sprintf("%d paths the configuration already persists are left out.", p.AlreadyDeclared))
+	}
+	w.comment(0, "Commented-out entries are state no rule knows: uncomment what should survive a reboot.")
+	w.line(0, "{")
+	option := "environment.persistence"
+	if style == Preservation {
+		option = "preservation.preserveAt"
+		w.line(1, "preservation.enable = true;")
+	}
+	w.line(1, option+"."+nixString(p.Storage)+" = {")
+	w.entries(2, "directories", "directory", p.Directories, style, false)
+	w.entries(2, "files", "file", p.Files, style, false)
+	for _, h := range p.Users {
+		w.line(2, "users."+nixAttrName(h.Name)+" = {")
+		w.entries(3, "directories", "directory", h.Directories, style, true)
+		w.entries(3, "files", "file", h.Files, style, true)
+		w.line(2, "};")
+	}
+	w.line(1, "};")
+	w.line(0, "}")
+	return w.buf.Bytes()
+}
+
+type nixWriter struct{ buf bytes.Buffer }
+
+func (w *nixWriter) line(depth int, s string) {
+	w.buf.WriteString(strings.Repeat("  ", depth))
+	w.buf.WriteString(s)
+	w.buf.WriteByte('\n')
+}
+
+// comment writes text as a comment. Text that comes from the audited root
+// (a host name, a reason) is escaped to one line, so a comment can never
+// end early and let the rest become code.
+func (w *nixWriter) comment(depth int, text string) {
+	w.line(depth, "# "+names.Escape(text))
+}
+
+func (w *nixWriter) entries(depth int, list, key string, entries []Entry, style Style, inHome bool) {
+	if len(entries) == 0 {
+		return
+	}
+	w.line(depth, list+" = [")
+	for _, e := range entries {
+		var attrs []string
+		if e.User != "" {
+			attrs = append(attrs, "user = "+nixString(e.User)+";")
+		}
+		if e.Group != "" {
+			attrs = append(attrs, "group = "+nixString(e.Group)+";")
+		}
+		if e.Mode != "" {
+			attrs = append(attrs, "mode = "+nixString(e.Mode)+";")
+		}
+		if style == Preservation && !inHome {
+			attrs = append(attrs, early[e.Path]...)
+		}
+		if key == "file" && style == Impermanence {
+			attrs = nil // impermanence sets a file's parent directory, not the file
+		}
+		prefix := ""
+		if e.Unknown {
+			w.comment(depth+1, "unknown: "+e.Reason)
+			prefix = "# "
+		}
+		if len(attrs) == 0 {
+			w.line(depth+1, prefix+nixString(e.Path))
+			continue
+		}
+		w.line(depth+1, prefix+"{")
+		w.line(depth+2, prefix+key+" = "+nixString(e.Path)+";")
+		for _, a := range attrs {
+			w.line(depth+2, prefix+a)
+		}
+		w.line(depth+1, prefix+"}")
+	}
+	w.line(depth, "];")
+}
+
+// nixString writes s as a Nix string literal that evaluates to exactly s.
+// Inside "...", Nix gives meaning to \, " and ${; \n, \r and \t are escaped
+// so that the literal stays on one line, and every other byte (control
+// bytes, bytes that are not UTF-8) stands for itself.
+func nixString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '$':
+			if i+1 < len(s) && s[i+1] == '{' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte('$')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+var identifier = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_'-]*$`)
+
+var keywords = map[string]bool{"if": true, "then": true, "else": true, "assert": true, "with": true,
+	"let": true, "in": true, "rec": true, "inherit": true, "or": true}
+
+// nixAttrName writes an attribute name bare when Nix allows it, quoted
+// otherwise.
+func nixAttrName(s string) string {
+	if identifier.MatchString(s) && !keywords[s] {
+		return s
+	}
+	return nixString(s)
+}
