@@ -69,7 +69,7 @@ func (g *globalOptions) loadRules() ([]classify.Rule, error) {
 
 // rootFiles are the files of the audited root that classification reads.
 type rootFiles struct {
-	etcClean, passwd []byte
+	etcClean, passwd, group []byte
 }
 
 // classifier builds the classifier for an audited root: rules, contexts,

@@ -65,6 +65,8 @@ func hint(err error) string {
 		return "--root and --baseline name a subvolume: its path under the top level (root, root-blank) or its absolute directory; btrfs subvolume list DIR shows them"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
+	case errors.Is(err, fs.ErrExist):
+		return "pass --force to replace it"
 	case errors.Is(err, fs.ErrNotExist):
 		return "check the path; btrfs subvolume list DIR shows the subvolumes of a mounted btrfs filesystem"
 	}

@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -69,24 +65,20 @@ what it chose. It never writes to the filesystem it audits.
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	opts.addFlags(cmd.Flags())
 	g.addFlags(cmd.PersistentFlags())
-	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout), newRulesCmd(g, stdout))
+	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr))
 	return cmd
 }
 
 type auditOptions struct {
-	global  *globalOptions
-	target  snapshot.Options
-	format  string
-	all     bool
-	null    bool
-	verbose bool
+	global *globalOptions
+	target targetOptions
+	format string
+	all    bool
+	null   bool
 }
 
 func (o *auditOptions) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.target.Mount, "mount", "", "top level of the btrfs filesystem (mounted with -o subvolid=5)")
-	f.StringVar(&o.target.Root, "root", "", "root subvolume: path under the top level, or absolute directory (default: the subvolume mounted at /)")
-	f.StringVar(&o.target.Baseline, "baseline", "", "blank snapshot to compare with, in the same forms as --root (default: detected)")
-	f.StringVar(&o.target.Device, "device", "", "device to mount the top level from, privately and read-only (default: the device of /)")
+	o.target.addFlags(f)
 	formats := make([]string, len(report.Formats))
 	for i, f := range report.Formats {
 		formats[i] = string(f)
@@ -94,7 +86,6 @@ func (o *auditOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVarP(&o.format, "format", "f", "", "output format: "+strings.Join(formats, ", ")+" (default: table on a terminal, tsv otherwise)")
 	f.BoolVarP(&o.all, "all", "a", false, "table: one row per changed path instead of one per directory")
 	f.BoolVarP(&o.null, "null", "0", false, "paths: end each path with NUL and write it unescaped")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "say what was detected and chosen, on stderr")
 }
 
 // outputOptions checks the output flags against each other.
@@ -127,52 +118,11 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	rules, err := o.global.loadRules() // a mistake in a rule file fails before anything is read
+	a, err := audit(ctx, o.global, &o.target, stderr)
 	if err != nil {
 		return err
 	}
-	target, err := snapshot.Open(o.target)
-	if err != nil {
-		return err
-	}
-	defer target.Close()
-	if o.verbose {
-		for _, d := range target.Info.Decisions {
-			fmt.Fprintf(stderr, "fsdiff: %s\n", d)
-		}
-	}
-	if target.Info.Baseline == "" && o.target.Baseline == "" {
-		fmt.Fprintln(stderr, "fsdiff: note: no blank snapshot found; listing everything since the root was created")
-		fmt.Fprintln(stderr, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL")
-	}
-	var files rootFiles
-	for name, dst := range map[string]*[]byte{"/etc/.clean": &files.etcClean, "/etc/passwd": &files.passwd} {
-		if *dst, err = target.ReadFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "fsdiff: warning: %v; classification will be less exact\n", err)
-		}
-	}
-	classifier, err := o.global.classifier(rules, files, target.LiveMounts())
-	if err != nil {
-		return err
-	}
-	var entries []classify.Entry
-	problems := 0
-	err = target.Changes(ctx, func(c snapshot.Change) error {
-		entries = append(entries, classify.Entry{Change: c, Verdict: classifier.Classify(c)})
-		return nil
-	}, func(err error) {
-		problems++
-		if o.verbose {
-			fmt.Fprintf(stderr, "fsdiff: warning: %v\n", err)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	if problems > 0 {
-		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", problems)
-	}
-	report.Sort(entries)
-	audit := report.Audit{Version: version(), Time: time.Now(), Source: target.Info}
-	return report.Write(stdout, audit, entries, out)
+	defer a.target.Close()
+	info := report.Audit{Version: version(), Time: now(), Source: a.target.Info}
+	return report.Write(stdout, info, a.entries, out)
 }

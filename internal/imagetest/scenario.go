@@ -71,8 +71,8 @@ func (b *builder) blank() {
 	for name, content := range map[string]string{
 		"base/append.txt": "hello\n", "base/truncate.txt": "some content\n", "base/overwrite.txt": "0123456789\n",
 		"base/chmod.txt": "x", "base/chown.txt": "x", "base/xattr.txt": "x", "base/atime.txt": "read me\n",
-		"base/untouched.txt": "x", "etc/passwd": "root:x:0:0:System administrator:/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\n",
-		"etc/group": "root:x:0:\nusers:x:100:\n",
+		"base/untouched.txt": "x", "etc/passwd": "root:x:0:0:System administrator:/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\ncolord:x:124:124::/var/lib/colord:/run/current-system/sw/bin/nologin\n",
+		"etc/group": "root:x:0:\nusers:x:100:\ncolord:x:124:\n",
 	} {
 		b.do(os.WriteFile(b.p(name), []byte(content), 0o644))
 		b.do(os.Chtimes(b.p(name), old, old))
@@ -183,7 +183,11 @@ func (b *builder) guekka() {
 				b.mkdirAll(d)
 			}
 		}
-		b.file(rel, cmp.Or(content[p], "state of "+p+"\n"), 0o644)
+		mode := uint32(0o644)
+		if strings.HasPrefix(p, "/etc/ssh/ssh_host_") && !strings.HasSuffix(p, ".pub") || p == "/etc/shadow" {
+			mode = 0o600
+		}
+		b.file(rel, cmp.Or(content[p], "state of "+p+"\n"), mode)
 	}
 }
 
@@ -203,7 +207,7 @@ func (b *builder) changes() {
 	if b.changed == nil {
 		b.changed = map[string]Entry{}
 	}
-	for _, d := range []string{"etc", "var", "var/lib"} {
+	for _, d := range []string{"etc", "var", "var/lib", "home", "home/alice"} {
 		if !b.oldDirs["/"+d] {
 			b.mkdir(d, 0o755)
 		}
@@ -234,6 +238,19 @@ func (b *builder) changes() {
 		b.mkdir(d, 0o755)
 	}
 	b.file(d+"/leaf", "deep\n", 0o644)
+	// State with owners and modes a suggestion must carry over.
+	b.mkdir("var/lib/colord", 0o750)
+	b.file("var/lib/colord/storage.db", "colord\n", 0o640)
+	b.chown("var/lib/colord", 124, 124)
+	b.chown("var/lib/colord/storage.db", 124, 124)
+	b.mkdir("home/alice/.ssh", 0o700)
+	b.file("home/alice/.ssh/id_ed25519", "key\n", 0o600)
+	b.file("home/alice/.zsh_history", ": 1:0;ls\n", 0o600)
+	b.mkdir("home/alice/.cache", 0o755)
+	b.file("home/alice/.cache/thumbnail.png", "png", 0o644)
+	for _, p := range []string{"home/alice/.ssh", "home/alice/.ssh/id_ed25519", "home/alice/.zsh_history", "home/alice/.cache", "home/alice/.cache/thumbnail.png"} {
+		b.chown(p, 1000, 100)
+	}
 	b.do(run("btrfs", "subvolume", "create", b.p("var/lib/machines")))
 	b.created["/var/lib/machines"] = Entry{Kind: "created", Type: "subvolume", Path: []byte("/var/lib/machines")}
 }
@@ -279,6 +296,13 @@ func (b *builder) node(rel string, mode uint32, dev uint64, typ string) {
 	b.do(unix.Mknod(b.p(rel), mode, int(dev)))
 	b.do(os.Chmod(b.p(rel), os.FileMode(mode&0o777)))
 	b.add(rel, Entry{Type: typ, Mode: mode & 0o777})
+}
+
+func (b *builder) chown(rel string, uid, gid int) {
+	b.do(os.Lchown(b.p(rel), uid, gid))
+	e := b.created["/"+rel]
+	e.UID = uint32(uid)
+	b.created["/"+rel] = e
 }
 
 func (b *builder) link(old, rel string) {

@@ -199,3 +199,15 @@ func hex4(s string) (rune, error) {
 	}
 	return rune(v), nil
 }
+
+// String is a name that encoding/json writes with AppendJSON and reads
+// with DecodeJSON, so that it survives JSON byte for byte.
+type String string
+
+func (s String) MarshalJSON() ([]byte, error) { return AppendJSON(nil, string(s)), nil }
+
+func (s *String) UnmarshalJSON(b []byte) error {
+	v, err := DecodeJSON(string(b))
+	*s = String(v)
+	return err
+}

@@ -2,6 +2,7 @@ package names
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -60,4 +61,25 @@ func FuzzEscape(f *testing.F) {
 		}
 		checkJSONString(t, name)
 	})
+}
+
+func TestStringJSON(t *testing.T) {
+	type doc struct {
+		Names []String `json:"names"`
+	}
+	in := doc{}
+	for _, n := range names {
+		in.Names = append(in.Names, String(n))
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out doc
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(in.Names, out.Names) {
+		t.Errorf("round trip through encoding/json:\n got %q\nwant %q", out.Names, in.Names)
+	}
 }

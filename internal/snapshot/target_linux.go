@@ -91,6 +91,16 @@ func (t *Target) ReadFile(name string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// Owner returns the owner and permission bits of a path of the audited
+// root, without following a final symlink.
+func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(int(t.Root.Fd()), cleanRel(name), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return 0, 0, 0, &os.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return st.Uid, st.Gid, st.Mode & 0o7777, nil
+}
+
 type opener struct {
 	opts       Options
 	t          *Target

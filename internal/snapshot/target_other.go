@@ -23,3 +23,8 @@ func (t *Target) Changes(ctx context.Context, emit func(Change) error, problem f
 func (t *Target) ReadFile(name string) ([]byte, error) {
 	return nil, errors.ErrUnsupported
 }
+
+// Owner is never reached: Open fails.
+func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
+	return 0, 0, 0, errors.ErrUnsupported
+}

@@ -11,48 +11,49 @@ import (
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/names"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // Persistence is what to add to a host's configuration: one entry per
 // anchor of a persist verdict, and the unknown anchors to decide about.
 type Persistence struct {
-	Header          Header  `json:"header"`
-	Storage         string  `json:"storage"`
-	Directories     []Entry `json:"directories"`
-	Files           []Entry `json:"files"`
-	Users           []Home  `json:"users"`
-	AlreadyDeclared int     `json:"already_declared"` // anchors left out: the configuration persists them
+	Header          Header       `json:"header"`
+	Storage         names.String `json:"storage"`
+	Directories     []Entry      `json:"directories"`
+	Files           []Entry      `json:"files"`
+	Users           []Home       `json:"users"`
+	AlreadyDeclared int          `json:"already_declared"` // anchors left out: the configuration persists them
 }
 
 // Header says where a suggestion comes from.
 type Header struct {
-	Host     string    `json:"host"`
-	Time     time.Time `json:"time"`
-	Source   string    `json:"source"`
-	Baseline string    `json:"baseline"`
-	Version  string    `json:"fsdiff_version"`
+	Host     names.String `json:"host"`
+	Time     time.Time    `json:"time"`
+	Source   string       `json:"source"`
+	Baseline string       `json:"baseline"`
+	Version  string       `json:"fsdiff_version"`
 }
 
 // Home holds the entries of one user's home, relative to it.
 type Home struct {
-	Name        string  `json:"name"`
-	Home        string  `json:"home"`
-	Directories []Entry `json:"directories"`
-	Files       []Entry `json:"files"`
+	Name        names.String `json:"name"`
+	Home        names.String `json:"home"`
+	Directories []Entry      `json:"directories"`
+	Files       []Entry      `json:"files"`
 }
 
 // Entry is one directory or file to persist. User, Group and Mode are set
 // when the audited tree differs from what the module creates by default.
 type Entry struct {
-	Path     string `json:"path"` // absolute, or relative to the home for users
-	User     string `json:"user,omitempty"`
-	Group    string `json:"group,omitempty"`
-	Mode     string `json:"mode,omitempty"` // octal, "0700"
-	Unknown  bool   `json:"unknown,omitempty"`
-	Priority string `json:"priority,omitempty"`
-	Reason   string `json:"reason"`
-	Changes  int    `json:"changes"` // changed paths under it
+	Path     names.String `json:"path"` // absolute, or relative to the home for users
+	User     names.String `json:"user,omitempty"`
+	Group    names.String `json:"group,omitempty"`
+	Mode     string       `json:"mode,omitempty"` // octal, "0700"
+	Unknown  bool         `json:"unknown,omitempty"`
+	Priority string       `json:"priority,omitempty"`
+	Reason   string       `json:"reason"`
+	Changes  int          `json:"changes"` // changed paths under it
 }
 
 // Owner is the owner and mode of a path in the audited tree.
@@ -86,7 +87,7 @@ type anchor struct {
 
 // Build makes the persistence model of entries.
 func Build(entries []classify.Entry, opts Options) Persistence {
-	p := Persistence{Header: opts.Header, Storage: opts.Storage}
+	p := Persistence{Header: opts.Header, Storage: names.String(opts.Storage)}
 	anchors := map[string]*anchor{}
 	declared := map[string]bool{}
 	for i, a := range classify.Anchors(entries) {
@@ -118,7 +119,7 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 	}
 	p.AlreadyDeclared = len(declared)
 
-	names := accounts{users: opts.Users, groups: opts.Groups}
+	accts := accounts{users: opts.Users, groups: opts.Groups}
 	homes := map[string]*Home{}
 	for _, a := range slices.Sorted(maps.Keys(anchors)) {
 		an := anchors[a]
@@ -127,15 +128,15 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 				an.owner = &o
 			}
 		}
-		e := Entry{Path: a, Unknown: an.category == classify.Unknown, Reason: an.reason, Changes: an.changes}
+		e := Entry{Path: names.String(a), Unknown: an.category == classify.Unknown, Reason: an.reason, Changes: an.changes}
 		if an.category == classify.Persist {
 			e.Priority = an.priority.String()
 		}
-		user, home := names.homeOf(a)
+		user, home := accts.homeOf(a)
 		defUser, defGroup := "root", "root"
 		if home != "" {
-			e.Path = strings.TrimPrefix(a, home+"/")
-			defUser, defGroup = user.Name, names.group(user.GID)
+			e.Path = names.String(strings.TrimPrefix(a, home+"/"))
+			defUser, defGroup = user.Name, accts.group(user.GID)
 		}
 		if an.owner != nil {
 			mode := uint32(0o755)
@@ -145,15 +146,16 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 			if mode != 0 && an.owner.Mode != mode {
 				e.Mode = fmt.Sprintf("%04o", an.owner.Mode)
 			}
-			if u := names.user(an.owner.UID); u != defUser {
-				e.User = u
+			if u := accts.user(an.owner.UID); u != defUser {
+				e.User = names.String(u)
 			}
-			if g := names.group(int(an.owner.GID)); g != defGroup {
-				e.Group = g
+			if g := accts.group(int(an.owner.GID)); g != defGroup {
+				e.Group = names.String(g)
 			}
-			if e.User != "" || e.Group != "" || e.Mode != "" {
-				// All three, so that the entry says what it means without the defaults.
-				e.User, e.Group = names.user(an.owner.UID), names.group(int(an.owner.GID))
+			if home == "" && (e.User != "" || e.Group != "" || e.Mode != "") {
+				// A system entry says all three, so that it reads without the
+				// defaults; in a home, the user's own account is the default.
+				e.User, e.Group = names.String(accts.user(an.owner.UID)), names.String(accts.group(int(an.owner.GID)))
 				if e.Mode == "" {
 					e.Mode = fmt.Sprintf("%04o", an.owner.Mode)
 				}
@@ -163,7 +165,7 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 		if home != "" {
 			h := homes[home]
 			if h == nil {
-				h = &Home{Name: user.Name, Home: home}
+				h = &Home{Name: names.String(user.Name), Home: names.String(home)}
 				homes[home] = h
 			}
 			dirs, files = &h.Directories, &h.Files
@@ -193,12 +195,18 @@ func (a accounts) user(uid uint32) string {
 			return u.Name
 		}
 	}
+	if uid == 0 {
+		return "root"
+	}
 	return strconv.Itoa(int(uid))
 }
 
 func (a accounts) group(gid int) string {
 	if g, ok := a.groups[gid]; ok {
 		return g
+	}
+	if gid == 0 {
+		return "root"
 	}
 	return strconv.Itoa(gid)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,18 +45,20 @@ func (p Persistence) Nix(style Style) []byte {
 	if p.AlreadyDeclared > 0 {
 		w.comment(0, fmt.Sprintf("%d paths the configuration already persists are left out.", p.AlreadyDeclared))
 	}
-	w.comment(0, "Commented-out entries are state no rule knows: uncomment what should survive a reboot.")
+	if p.hasUnknown() {
+		w.comment(0, "Commented-out entries are state no rule knows: uncomment what should survive a reboot.")
+	}
 	w.line(0, "{")
 	option := "environment.persistence"
 	if style == Preservation {
 		option = "preservation.preserveAt"
 		w.line(1, "preservation.enable = true;")
 	}
-	w.line(1, option+"."+nixString(p.Storage)+" = {")
+	w.line(1, option+"."+nixString(string(p.Storage))+" = {")
 	w.entries(2, "directories", "directory", p.Directories, style, false)
 	w.entries(2, "files", "file", p.Files, style, false)
 	for _, h := range p.Users {
-		w.line(2, "users."+nixAttrName(h.Name)+" = {")
+		w.line(2, "users."+nixAttrName(string(h.Name))+" = {")
 		w.entries(3, "directories", "directory", h.Directories, style, true)
 		w.entries(3, "files", "file", h.Files, style, true)
 		w.line(2, "};")
@@ -63,6 +66,19 @@ func (p Persistence) Nix(style Style) []byte {
 	w.line(1, "};")
 	w.line(0, "}")
 	return w.buf.Bytes()
+}
+
+func (p Persistence) hasUnknown() bool {
+	lists := [][]Entry{p.Directories, p.Files}
+	for _, h := range p.Users {
+		lists = append(lists, h.Directories, h.Files)
+	}
+	for _, l := range lists {
+		if slices.ContainsFunc(l, func(e Entry) bool { return e.Unknown }) {
+			return true
+		}
+	}
+	return false
 }
 
 type nixWriter struct{ buf bytes.Buffer }
@@ -88,16 +104,16 @@ func (w *nixWriter) entries(depth int, list, key string, entries []Entry, style 
 	for _, e := range entries {
 		var attrs []string
 		if e.User != "" {
-			attrs = append(attrs, "user = "+nixString(e.User)+";")
+			attrs = append(attrs, "user = "+nixString(string(e.User))+";")
 		}
 		if e.Group != "" {
-			attrs = append(attrs, "group = "+nixString(e.Group)+";")
+			attrs = append(attrs, "group = "+nixString(string(e.Group))+";")
 		}
 		if e.Mode != "" {
 			attrs = append(attrs, "mode = "+nixString(e.Mode)+";")
 		}
 		if style == Preservation && !inHome {
-			attrs = append(attrs, early[e.Path]...)
+			attrs = append(attrs, early[string(e.Path)]...)
 		}
 		if key == "file" && style == Impermanence {
 			attrs = nil // impermanence sets a file's parent directory, not the file
@@ -108,11 +124,11 @@ func (w *nixWriter) entries(depth int, list, key string, entries []Entry, style 
 			prefix = "# "
 		}
 		if len(attrs) == 0 {
-			w.line(depth+1, prefix+nixString(e.Path))
+			w.line(depth+1, prefix+nixString(string(e.Path)))
 			continue
 		}
 		w.line(depth+1, prefix+"{")
-		w.line(depth+2, prefix+key+" = "+nixString(e.Path)+";")
+		w.line(depth+2, prefix+key+" = "+nixString(string(e.Path))+";")
 		for _, a := range attrs {
 			w.line(depth+2, prefix+a)
 		}

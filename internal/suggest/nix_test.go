@@ -87,14 +87,14 @@ func jsonStrings(t testing.TB, out []byte) []string {
 // every path and name back to exactly what p holds.
 func checkRoundTrip(t testing.TB, p Persistence) {
 	t.Helper()
-	want := []string{p.Storage}
+	want := []string{string(p.Storage)}
 	for _, e := range append(slices.Clone(p.Directories), p.Files...) {
-		want = append(want, e.Path)
+		want = append(want, string(e.Path))
 	}
 	for _, h := range p.Users {
-		want = append(want, h.Name)
+		want = append(want, string(h.Name))
 		for _, e := range append(slices.Clone(h.Directories), h.Files...) {
-			want = append(want, e.Path)
+			want = append(want, string(e.Path))
 		}
 	}
 	for _, style := range Styles {
@@ -112,7 +112,7 @@ func checkRoundTrip(t testing.TB, p Persistence) {
 func entriesOf(paths []string, mode string) []Entry {
 	var es []Entry
 	for _, p := range paths {
-		es = append(es, Entry{Path: p, Mode: mode, User: "u\"${x}", Group: "g"})
+		es = append(es, Entry{Path: names.String(p), Mode: mode, User: "u\"${x}", Group: "g"})
 	}
 	return es
 }
@@ -159,9 +159,9 @@ func FuzzNix(f *testing.F) {
 		}
 		checkRoundTrip(t, Persistence{
 			Storage:     "/persist",
-			Directories: []Entry{{Path: path, Mode: "0700"}},
-			Files:       []Entry{{Path: path}},
-			Users:       []Home{{Name: user, Directories: []Entry{{Path: path}}}},
+			Directories: []Entry{{Path: names.String(path), Mode: "0700"}},
+			Files:       []Entry{{Path: names.String(path)}},
+			Users:       []Home{{Name: names.String(user), Directories: []Entry{{Path: names.String(path)}}}},
 		})
 	})
 }
