@@ -1,0 +1,178 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// nixParses checks that nix-instantiate accepts a snippet, and returns
+// what it evaluates to as JSON.
+func nixEval(t *testing.T, snippet string) string {
+	t.Helper()
+	nix, err := exec.LookPath("nix-instantiate")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nix-instantiate is missing, and CI is set: install nix-bin")
+		}
+		t.Skip("needs nix-instantiate (apt-get install nix-bin)")
+	}
+	file := filepath.Join(t.TempDir(), "snippet.nix")
+	if err := os.WriteFile(file, []byte(snippet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--parse", file}, {"--eval", "--strict", "--json", file}} {
+		var stderr bytes.Buffer
+		cmd := exec.Command(nix, append([]string{"--store", "dummy://"}, args...)...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("nix-instantiate %s: %v\n%s", args[0], err, stderr.String())
+		}
+		if args[0] == "--eval" {
+			return string(out)
+		}
+	}
+	return ""
+}
+
+// TestSuggestGolden: the snippets for the fixture images, in both styles,
+// are what a careful administrator would write: host keys and machine-id as
+// files, /var/lib/nixos as a directory, owners and modes where the tree has
+// them, home paths under users.NAME, no caches, no managed files. go test
+// -update rewrites the golden files after a deliberate change.
+func TestSuggestGolden(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "1767225600") // 2026-01-01
+	for _, scenario := range []string{"guekka", "blank"} {
+		img := imagetest.Get(t, scenario)
+		top := imagetest.Mount(t, img.File)
+		for _, style := range []string{"impermanence", "preservation"} {
+			t.Run(scenario+"/"+style, func(t *testing.T) {
+				out, errs, code := fsdiff(t, "suggest", "--mount", top, "--root", "root", "--style", style)
+				if code != 0 {
+					t.Fatalf("exit %d\n%s", code, errs)
+				}
+				golden := filepath.Join("testdata", "suggest-"+scenario+"-"+style+".nix")
+				if *update {
+					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out != string(want) {
+					t.Errorf("suggest differs from %s (go test -update rewrites it):\n%s", golden, out)
+				}
+				nixEval(t, out)
+				var nix strings.Builder // the snippet without comments
+				for line := range strings.Lines(out) {
+					if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+						nix.WriteString(line)
+					}
+				}
+				for _, never := range []string{".cache", "/etc/passwd", "/etc/.clean", "/etc/sudoers", "resolv.conf", ".lease", "/var/lib/machines"} {
+					if strings.Contains(nix.String(), never) {
+						t.Errorf("snippet persists %s", never)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSuggestDeclared: with declared persistence known, only what is
+// missing is suggested, and a comment says how many were left out.
+func TestSuggestDeclared(t *testing.T) {
+	img := imagetest.Get(t, "guekka")
+	top := imagetest.Mount(t, img.File)
+	declared := writeFile(t, "persistence.json", `{"/persist": {"directories": ["/var/lib/nixos", "/etc/nixos"], "files": ["/etc/machine-id"]}}`)
+	out, errs, code := fsdiff(t, "suggest", "--mount", top, "--root", "root", "--declared", declared)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, "# 3 paths the configuration already persists are left out.\n") {
+		t.Errorf("no count of declared paths:\n%s", out)
+	}
+	for _, gone := range []string{`"/var/lib/nixos"`, `"/etc/nixos"`, `"/etc/machine-id"`} {
+		if strings.Contains(out, gone) {
+			t.Errorf("declared %s suggested again:\n%s", gone, out)
+		}
+	}
+	if !strings.Contains(out, `"/etc/ssh/ssh_host_ed25519_key"`) {
+		t.Errorf("missing host key not suggested:\n%s", out)
+	}
+	// The storage path can be chosen.
+	out, _, _ = fsdiff(t, "suggest", "--mount", top, "--root", "root", "--storage", "/nix/persist")
+	if !strings.Contains(out, `environment.persistence."/nix/persist" = {`) {
+		t.Errorf("--storage ignored:\n%s", out)
+	}
+}
+
+// TestSuggestOutput: -o writes the file, refuses to overwrite it, and
+// replaces it with --force.
+func TestSuggestOutput(t *testing.T) {
+	img := imagetest.Get(t, "guekka")
+	top := imagetest.Mount(t, img.File)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "persist.nix")
+	args := []string{"suggest", "--mount", top, "--root", "root", "-o", file}
+	if _, errs, code := fsdiff(t, args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	first, err := os.ReadFile(file)
+	if err != nil || !strings.Contains(string(first), "environment.persistence") {
+		t.Fatalf("-o wrote %q, %v", first, err)
+	}
+	os.WriteFile(file, []byte("mine"), 0o644)
+	_, errs, code := fsdiff(t, args...)
+	if code != exitError || !strings.Contains(errs, "exists") || !strings.Contains(errs, "fsdiff: hint: pass --force to replace it") {
+		t.Errorf("overwrite without --force: exit %d\n%s", code, errs)
+	}
+	if got, _ := os.ReadFile(file); string(got) != "mine" {
+		t.Errorf("file changed without --force: %q", got)
+	}
+	if _, errs, code := fsdiff(t, append(args, "--force")...); code != 0 {
+		t.Fatalf("--force: exit %d\n%s", code, errs)
+	}
+	if got, _ := os.ReadFile(file); !strings.Contains(string(got), "environment.persistence") {
+		t.Errorf("--force did not replace the file: %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestStorageOf(t *testing.T) {
+	for _, tc := range []struct {
+		mounts []snapshot.Mount
+		want   string
+	}{
+		{nil, "/persist"},
+		{[]snapshot.Mount{ // a persist subvolume at /persistent, a bind of /persistent/etc/ssh
+			{Dev: "0:30", Root: "/root", Point: "/", FSType: "btrfs"},
+			{Dev: "0:30", Root: "/persist", Point: "/persistent", FSType: "btrfs"},
+			{Dev: "0:30", Root: "/persist/etc/ssh", Point: "/etc/ssh", FSType: "btrfs"},
+		}, "/persistent"},
+		{[]snapshot.Mount{ // an ext4 storage at /nix/persist
+			{Dev: "8:3", Root: "/", Point: "/nix/persist", FSType: "ext4"},
+			{Dev: "8:3", Root: "/var/lib/nixos", Point: "/var/lib/nixos", FSType: "ext4"},
+		}, "/nix/persist"},
+	} {
+		if got := storageOf(tc.mounts); got != tc.want {
+			t.Errorf("storageOf(%v) = %q, want %q", tc.mounts, got, tc.want)
+		}
+	}
+}
