@@ -90,8 +90,10 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 	p := Persistence{Header: opts.Header, Storage: names.String(opts.Storage)}
 	anchors := map[string]*anchor{}
 	declared := map[string]bool{}
+	owners := map[string]Owner{} // of every changed path, anchors included
 	for i, a := range classify.Anchors(entries) {
 		e := entries[i]
+		owners[e.Path] = Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
 		switch {
 		case a == "":
 			continue
@@ -113,9 +115,6 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 		if e.Path != a || e.Type == snapshot.Dir || e.Type == snapshot.Subvolume {
 			an.dir = true
 		}
-		if e.Path == a {
-			an.owner = &Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
-		}
 	}
 	p.AlreadyDeclared = len(declared)
 
@@ -123,7 +122,9 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 	homes := map[string]*Home{}
 	for _, a := range slices.Sorted(maps.Keys(anchors)) {
 		an := anchors[a]
-		if an.owner == nil && an.dir && opts.Stat != nil {
+		if o, ok := owners[a]; ok {
+			an.owner = &o
+		} else if opts.Stat != nil {
 			if o, ok := opts.Stat(a); ok {
 				an.owner = &o
 			}
