@@ -14,7 +14,6 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 func newExplainCmd(g *globalOptions, stdout io.Writer) *cobra.Command {
@@ -115,23 +114,23 @@ func priority(p classify.Priority) string {
 // regular file if it does not exist.
 func describe(path string) snapshot.Change {
 	ch := snapshot.Change{Path: path, Kind: snapshot.Created, Type: snapshot.File}
-	var st unix.Stat_t
-	if unix.Lstat(path, &st) != nil {
+	fi, err := os.Lstat(path)
+	if err != nil {
 		return ch
 	}
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
+	switch m := fi.Mode(); {
+	case m.IsDir():
 		ch.Type = snapshot.Dir
-	case unix.S_IFLNK:
+	case m&fs.ModeSymlink != 0:
 		ch.Type = snapshot.Symlink
 		ch.Target, _ = os.Readlink(path)
-	case unix.S_IFIFO:
+	case m&fs.ModeNamedPipe != 0:
 		ch.Type = snapshot.FIFO
-	case unix.S_IFSOCK:
+	case m&fs.ModeSocket != 0:
 		ch.Type = snapshot.Socket
-	case unix.S_IFCHR:
+	case m&fs.ModeCharDevice != 0:
 		ch.Type = snapshot.CharDev
-	case unix.S_IFBLK:
+	case m&fs.ModeDevice != 0:
 		ch.Type = snapshot.BlockDev
 	}
 	return ch
