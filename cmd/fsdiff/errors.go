@@ -8,6 +8,7 @@ import (
 	"io/fs"
 
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes, documented in the root command's help.
@@ -28,6 +29,16 @@ Exit status:
 type flagError struct{ error }
 
 func (e flagError) Unwrap() error { return e.error }
+
+// usage makes the errors of an argument validator flag errors.
+func usage(validate cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := validate(cmd, args); err != nil {
+			return flagError{err}
+		}
+		return nil
+	}
+}
 
 // exitCode prints err as fsdiff: error and fsdiff: hint lines and returns
 // the exit code for it. It is the one place errors become exit codes.

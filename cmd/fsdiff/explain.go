@@ -29,12 +29,7 @@ and /etc/.clean come from this host; --rules, --declared and --context apply.
 ` + exitStatusHelp,
 		Example: `  fsdiff explain /var/lib/nixos/uid-map /etc/machine-id
   fsdiff explain --context mutable-users /etc/passwd`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.MinimumNArgs(1)(cmd, args); err != nil {
-				return flagError{err}
-			}
-			return nil
-		},
+		Args: usage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExplain(cmd.Context(), g, args, stdout)
 		},

@@ -16,14 +16,14 @@ import (
 )
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := newRootCmd(stdout, stderr)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
-	var fe flagError
-	if errors.As(err, &fe) {
-		fmt.Fprintln(stderr, cmd.UsageString())
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := exitCode(err, stderr)
+	if errors.As(err, new(flagError)) {
+		fmt.Fprint(stderr, "\n"+cmd.UsageString())
 	}
-	return exitCode(err, stderr)
+	return code
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -34,8 +34,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Find the undeclared state on an erased-at-boot NixOS root",
 		Long: `fsdiff lists what changed on the root subvolume since its blank snapshot:
 every created, modified and re-permissioned file, directory, symlink, fifo,
-socket, device node and subvolume, classified as managed by NixOS,
-ephemeral, or unknown.
+socket, device node and subvolume, each classified as state to persist,
+unknown, already persisted, ephemeral or managed by NixOS, with the rule
+and its reason (fsdiff explain PATH, fsdiff rules). fsdiff suggest writes
+the Nix that persists it.
 
 With no flags it audits the running system: the btrfs subvolume mounted at
 /, read through a private read-only mount of its filesystem's top level,
@@ -48,12 +50,7 @@ what it chose. It never writes to the filesystem it audits.
   sudo fsdiff --format paths -0 | xargs -0 ls -ld
   sudo mount -o subvolid=5 /dev/vda3 /mnt
   sudo fsdiff --mount /mnt --root root --baseline root-blank`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.NoArgs(cmd, args); err != nil {
-				return flagError{err}
-			}
-			return nil
-		},
+		Args:          usage(cobra.NoArgs),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {

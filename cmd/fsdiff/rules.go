@@ -21,12 +21,7 @@ func newRulesCmd(g *globalOptions, stdout io.Writer) *cobra.Command {
 $XDG_CONFIG_HOME/fsdiff/rules and of /etc/fsdiff/rules, then the built-in
 ones, in file order. A rule's ID is FILE:LINE.
 ` + exitStatusHelp,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.NoArgs(cmd, args); err != nil {
-				return flagError{err}
-			}
-			return nil
-		},
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRules(g, format, stdout)
 		},

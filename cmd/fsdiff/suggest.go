@@ -46,12 +46,7 @@ out; unknown ones follow, commented out, under their reason.
 		Example: `  sudo fsdiff suggest
   sudo fsdiff suggest --style preservation --storage /persistent -o persist.nix
   sudo fsdiff suggest --declared persistence.json   # only what is missing`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.NoArgs(cmd, args); err != nil {
-				return flagError{err}
-			}
-			return nil
-		},
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSuggest(cmd.Context(), &opts, stdout, stderr)
 		},
