@@ -60,10 +60,9 @@ func exitCode(err error, stderr io.Writer) int {
 // hint says what to do about an error, where fsdiff knows.
 func hint(err error) string {
 	var notBtrfs *snapshot.NotBtrfsError
-	var fe flagError
 	switch {
-	case errors.As(err, &fe):
-		return "see fsdiff --help"
+	case errors.As(err, new(flagError)):
+		return "" // the usage follows
 	case errors.Is(err, snapshot.ErrPermission), errors.Is(err, fs.ErrPermission):
 		return "reading btrfs trees needs root (CAP_SYS_ADMIN): run sudo fsdiff"
 	case errors.As(err, &notBtrfs) && notBtrfs.Path == "/":
