@@ -24,9 +24,27 @@ type Entry struct {
 	Type   string `json:"type"`
 	Path   []byte `json:"path"`
 	Target []byte `json:"target,omitempty"`
-	Mode   uint32 `json:"mode,omitempty"` // checked when non-zero
-	UID    uint32 `json:"uid,omitempty"`  // checked when non-zero
-	Size   int64  `json:"size,omitempty"` // checked for files when Kind is not deleted
+	Mode   uint32 `json:"mode,omitempty"`   // checked when non-zero
+	UID    uint32 `json:"uid,omitempty"`    // checked when non-zero
+	Size   int64  `json:"size,omitempty"`   // checked for files when Kind is not deleted
+	Origin []byte `json:"origin,omitempty"` // the old path of a renamed entry
+	// GenKind is what the btrfs generation source reports instead of Kind,
+	// which sees no deletions and sees a rename as a metadata change of the
+	// new name: "none" or "metadata". Empty when it reports Kind.
+	GenKind string `json:"gen_kind,omitempty"`
+}
+
+// For returns the entry as the given source reports it ("btrfs", "walk",
+// "send"), and false if that source cannot see it.
+func (e Entry) For(source string) (Entry, bool) {
+	if source != "btrfs" || e.GenKind == "" {
+		return e, true
+	}
+	if e.GenKind == "none" {
+		return Entry{}, false
+	}
+	e.Kind, e.Origin = e.GenKind, nil
+	return e, true
 }
 
 // Image is a built image and its truth.

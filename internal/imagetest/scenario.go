@@ -63,7 +63,7 @@ func (b *builder) blank() {
 	b.root = filepath.Join(b.top, "root")
 	b.do(run("btrfs", "subvolume", "create", b.root))
 	b.oldDirs = map[string]bool{"/": true}
-	for _, d := range []string{"etc", "var", "var/lib", "home", "home/alice", "nix", "proc", "dev", "tmp", "base", "base/atime-dir"} {
+	for _, d := range []string{"etc", "var", "var/lib", "home", "home/alice", "nix", "proc", "dev", "tmp", "base", "base/atime-dir", "base/delete-dir"} {
 		b.do(os.Mkdir(b.p(d), 0o755))
 		b.oldDirs["/"+d] = true
 	}
@@ -71,7 +71,8 @@ func (b *builder) blank() {
 	for name, content := range map[string]string{
 		"base/append.txt": "hello\n", "base/truncate.txt": "some content\n", "base/overwrite.txt": "0123456789\n",
 		"base/chmod.txt": "x", "base/chown.txt": "x", "base/xattr.txt": "x", "base/atime.txt": "read me\n",
-		"base/untouched.txt": "x", "etc/passwd": "root:x:0:0:System administrator:/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\ncolord:x:124:124::/var/lib/colord:/run/current-system/sw/bin/nologin\n",
+		"base/untouched.txt": "x", "base/delete-me.txt": "x", "base/delete-dir/inner.txt": "x",
+		"base/rename-me.txt": "renamed\n", "base/move-me.txt": "moved\n", "etc/passwd": "root:x:0:0:System administrator:/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\ncolord:x:124:124::/var/lib/colord:/run/current-system/sw/bin/nologin\n",
 		"etc/group": "root:x:0:\nusers:x:100:\ncolord:x:124:\n",
 	} {
 		b.do(os.WriteFile(b.p(name), []byte(content), 0o644))
@@ -113,6 +114,13 @@ func (b *builder) blank() {
 	b.changed["/base/chown.txt"] = Entry{Kind: "metadata", Type: "file", Path: []byte("/base/chown.txt"), UID: 1000, Size: 1}
 	b.do(unix.Setxattr(b.p("base/xattr.txt"), "user.fsdiff", []byte("1"), 0))
 	b.changed["/base/xattr.txt"] = Entry{Kind: "metadata", Type: "file", Path: []byte("/base/xattr.txt"), Size: 1}
+
+	// Deletions and renames.
+	b.remove("base/delete-me.txt", "file")
+	b.remove("base/delete-dir/inner.txt", "file")
+	b.remove("base/delete-dir", "dir")
+	b.rename("base/rename-me.txt", "base/renamed.txt", 8)
+	b.rename("base/move-me.txt", "etc/moved.txt", 6)
 
 	// Reads that only update atime (relatime: the old atime is over a day
 	// old), which bumps the inodes' transid but changes nothing.
@@ -298,6 +306,19 @@ func (b *builder) node(rel string, mode uint32, dev uint64, typ string) {
 	b.add(rel, Entry{Type: typ, Mode: mode & 0o777})
 }
 
+// remove deletes a baseline entry (a directory must be empty by then).
+func (b *builder) remove(rel, typ string) {
+	b.do(os.Remove(b.p(rel)))
+	b.changed["/"+rel] = Entry{Kind: "deleted", Type: typ, Path: []byte("/" + rel), GenKind: "none"}
+}
+
+// rename moves a baseline file: renamed for sources that see the move, a
+// metadata change of the new name (its ctime) for the generation source.
+func (b *builder) rename(old, rel string, size int64) {
+	b.do(os.Rename(b.p(old), b.p(rel)))
+	b.changed["/"+rel] = Entry{Kind: "renamed", Type: "file", Path: []byte("/" + rel), Origin: []byte("/" + old), GenKind: "metadata", Size: size}
+}
+
 func (b *builder) chown(rel string, uid, gid int) {
 	b.do(os.Lchown(b.p(rel), uid, gid))
 	e := b.created["/"+rel]
@@ -319,15 +340,25 @@ func (b *builder) modified(rel string, size int64) {
 // changed, plus each baseline directory whose entries changed.
 func (b *builder) truth() []Entry {
 	all := map[string]Entry{}
+	touch := func(p string) { // a baseline directory whose entries changed
+		if parent := path.Dir(p); b.oldDirs[parent] {
+			if _, gone := b.changed[parent]; !gone {
+				all[parent] = Entry{Kind: "modified", Type: "dir", Path: []byte(parent)}
+			}
+		}
+	}
 	for p, e := range b.changed {
 		all[p] = e
+		if e.Kind == "deleted" || e.Kind == "renamed" {
+			touch(p)
+		}
+		if e.Origin != nil {
+			touch(string(e.Origin))
+		}
 	}
 	for p, e := range b.created {
 		all[p] = e
-		parent := path.Dir(p)
-		if b.oldDirs[parent] {
-			all[parent] = Entry{Kind: "modified", Type: "dir", Path: []byte(parent)}
-		}
+		touch(p)
 	}
 	out := make([]Entry, 0, len(all))
 	for _, e := range all {

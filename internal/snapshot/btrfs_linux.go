@@ -22,8 +22,7 @@ const (
 	keyExtentData  = 108
 	keyRootItem    = 132
 
-	rootTreeObjectID  = 1   // the tree of all subvolume roots
-	firstFreeObjectID = 256 // the first inode number of a subvolume: its root directory
+	rootTreeObjectID = 1 // the tree of all subvolume roots
 
 )
 

@@ -65,6 +65,10 @@ type Change struct {
 	Nlink  uint32
 }
 
+// firstFreeObjectID is the inode number of a btrfs subvolume's root
+// directory (BTRFS_FIRST_FREE_OBJECTID, linux/btrfs_tree.h).
+const firstFreeObjectID = 256
+
 // typeOf maps the S_IFMT bits of a Linux st_mode to a Type.
 func typeOf(mode uint32) (Type, bool) {
 	switch mode & 0o170000 {

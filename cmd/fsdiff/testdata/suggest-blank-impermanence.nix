@@ -39,12 +39,16 @@
       # unknown: no rule matches
       # "/base/overwrite.txt"
       # unknown: no rule matches
+      # "/base/renamed.txt"
+      # unknown: no rule matches
       # "/base/truncate.txt"
       # unknown: no rule matches
       # "/base/xattr.txt"
       # unknown: review: any other regular, non-symlink /etc file not listed in /etc/.clean was written at runtime by some tool: usually imperative state (or junk); needs human review
       # "/etc/empty"
       "/etc/machine-id"
+      # unknown: review: any other regular, non-symlink /etc file not listed in /etc/.clean was written at runtime by some tool: usually imperative state (or junk); needs human review
+      # "/etc/moved.txt"
     ];
     users.alice = {
       directories = [

@@ -1,0 +1,392 @@
+//go:build unix
+
+package snapshot
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// WalkOptions configure a directory walk.
+type WalkOptions struct {
+	Root     string          // the directory to audit
+	Baseline string          // the directory to compare with; empty: nothing, everything is created
+	Skip     map[string]bool // paths (as reported, "/nix") not to enter or report
+	Content  bool            // hash regular files whose metadata is equal
+}
+
+// stat is what the walk compares of an entry.
+type stat struct {
+	mode         uint32 // st_mode
+	uid, gid     uint32
+	size         int64
+	mtime, ctime int64 // nanoseconds
+	ino          uint64
+	nlink        uint32
+	dev          uint64
+	mnt          uint64 // mount ID where the kernel gives it, else 0
+}
+
+// Walk compares the tree at opts.Root with opts.Baseline and reports
+// created, modified, metadata and deleted entries; a name that disappeared
+// and one that appeared with the same inode number (a snapshot baseline
+// keeps them) is renamed. It never follows a symlink and never leaves the
+// root's filesystem or mount: a nested btrfs subvolume is reported, not
+// entered; a mount point is neither. Directories it cannot read go to
+// problem; the walk goes on.
+func Walk(ctx context.Context, opts WalkOptions, emit func(Change) error, problem func(error)) error {
+	rootFd, err := openDirAt(unix.AT_FDCWD, opts.Root)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: opts.Root, Err: err}
+	}
+	defer unix.Close(rootFd)
+	rootSt, err := statAt(rootFd, "")
+	if err != nil {
+		return &os.PathError{Op: "stat", Path: opts.Root, Err: err}
+	}
+	w := &walker{ctx: ctx, opts: opts, root: rootSt, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
+	baseFd := -1
+	if opts.Baseline != "" {
+		if baseFd, err = openDirAt(unix.AT_FDCWD, opts.Baseline); err != nil {
+			return &os.PathError{Op: "open", Path: opts.Baseline, Err: err}
+		}
+		defer unix.Close(baseFd)
+		baseSt, err := statAt(baseFd, "")
+		if err != nil {
+			return &os.PathError{Op: "stat", Path: opts.Baseline, Err: err}
+		}
+		w.base = &baseSt
+		w.compare("/", rootSt, baseSt, rootFd, baseFd, "")
+	}
+	w.wg.Add(1)
+	w.dir("", rootFd, baseFd)
+	w.wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.pairRenames()
+	for _, p := range w.problems {
+		problem(p)
+	}
+	for _, c := range w.changes {
+		if err := emit(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type walker struct {
+	ctx  context.Context
+	opts WalkOptions
+	root stat
+	base *stat
+	sem  chan struct{} // bounds the directories read at once
+	wg   sync.WaitGroup
+
+	mu       sync.Mutex
+	changes  []Change
+	problems []error
+}
+
+func (w *walker) add(c Change) {
+	w.mu.Lock()
+	w.changes = append(w.changes, c)
+	w.mu.Unlock()
+}
+
+func (w *walker) fail(err error) {
+	w.mu.Lock()
+	w.problems = append(w.problems, err)
+	w.mu.Unlock()
+}
+
+// dir compares directory rel of the root (open as fd) with the same
+// directory of the baseline (bfd, or -1 when the baseline has none), then
+// closes both. It runs its subdirectories in new goroutines while the
+// semaphore allows, in its own otherwise.
+func (w *walker) dir(rel string, fd, bfd int) {
+	defer w.wg.Done()
+	defer unix.Close(fd)
+	if bfd >= 0 {
+		defer unix.Close(bfd)
+	}
+	if w.ctx.Err() != nil {
+		return
+	}
+	names, err := readNames(fd)
+	if err != nil {
+		w.fail(&os.PathError{Op: "read directory", Path: cmpOr(rel, "/"), Err: err})
+		return
+	}
+	var baseNames map[string]bool
+	if bfd >= 0 {
+		bn, err := readNames(bfd)
+		if err != nil {
+			w.fail(&os.PathError{Op: "read baseline directory", Path: cmpOr(rel, "/"), Err: err})
+		}
+		baseNames = make(map[string]bool, len(bn))
+		for _, n := range bn {
+			baseNames[n] = true
+		}
+	}
+	for _, name := range names {
+		p := rel + "/" + name
+		if w.opts.Skip[p] {
+			continue
+		}
+		st, err := statAt(fd, name)
+		if err != nil {
+			if !errors.Is(err, unix.ENOENT) { // gone since readdir: nothing to report
+				w.fail(&os.PathError{Op: "stat", Path: p, Err: err})
+			}
+			continue
+		}
+		var bst stat
+		inBase := baseNames[name]
+		delete(baseNames, name)
+		if inBase {
+			if bst, err = statAt(bfd, name); err != nil {
+				w.fail(&os.PathError{Op: "stat baseline", Path: p, Err: err})
+				inBase = false
+			}
+		}
+		isDir := st.mode&unix.S_IFMT == unix.S_IFDIR
+		if isDir && (st.dev != w.root.dev || st.mnt != w.root.mnt) {
+			// Another filesystem or mount. A nested btrfs subvolume (same
+			// mount, its own device number, inode 256) is reported; a mount
+			// point is declared state, not drift.
+			if st.mnt == w.root.mnt && st.ino == firstFreeObjectID && !inBase {
+				w.add(changeOf(p, Created, Subvolume, st, ""))
+			}
+			continue
+		}
+		switch {
+		case !inBase:
+			w.add(w.created(fd, name, p, st))
+		case st.mode&unix.S_IFMT != bst.mode&unix.S_IFMT:
+			w.add(w.created(fd, name, p, st)) // a new entry of another type
+			if bst.mode&unix.S_IFMT == unix.S_IFDIR {
+				w.deletedTree(bfd, name, p)
+			} else {
+				w.add(changeOf(p, Deleted, mustType(bst.mode), bst, ""))
+			}
+			inBase = false
+		default:
+			w.compare(p, st, bst, fd, bfd, name)
+		}
+		if !isDir {
+			continue
+		}
+		sub, err := openDirAt(fd, name)
+		if err != nil {
+			w.fail(&os.PathError{Op: "open", Path: p, Err: err})
+			continue
+		}
+		bsub := -1
+		if inBase && bst.mode&unix.S_IFMT == unix.S_IFDIR {
+			if bsub, err = openDirAt(bfd, name); err != nil {
+				w.fail(&os.PathError{Op: "open baseline", Path: p, Err: err})
+				bsub = -1
+			}
+		}
+		w.wg.Add(1)
+		select {
+		case w.sem <- struct{}{}:
+			go func() {
+				defer func() { <-w.sem }()
+				w.dir(p, sub, bsub)
+			}()
+		default:
+			w.dir(p, sub, bsub)
+		}
+	}
+	for name := range baseNames { // in the baseline only
+		p := rel + "/" + name
+		if !w.opts.Skip[p] {
+			w.deletedTree(bfd, name, p)
+		}
+	}
+}
+
+// created describes a new entry.
+func (w *walker) created(fd int, name, p string, st stat) Change {
+	target := ""
+	if st.mode&unix.S_IFMT == unix.S_IFLNK {
+		target = readlinkAt(fd, name)
+	}
+	return changeOf(p, Created, mustType(st.mode), st, target)
+}
+
+// compare reports how an entry present on both sides changed, if it did.
+func (w *walker) compare(p string, st, bst stat, fd, bfd int, name string) {
+	var kind Kind
+	typ := mustType(st.mode)
+	switch {
+	case typ == Dir && st.mtime != bst.mtime:
+		kind = Modified // its entries changed
+	case typ != Dir && (st.size != bst.size || st.mtime != bst.mtime):
+		kind = Modified
+	case typ == File && w.opts.Content && !sameContent(fd, bfd, name):
+		kind = Modified
+	case st.mode != bst.mode || st.uid != bst.uid || st.gid != bst.gid:
+		kind = Metadata
+	case st.ino == bst.ino && st.ctime != bst.ctime:
+		// The same inode in a snapshot: a new ctime means a change the other
+		// fields do not show (extended attributes, links).
+		kind = Metadata
+	default:
+		return
+	}
+	target := ""
+	if typ == Symlink && name != "" {
+		target = readlinkAt(fd, name)
+	}
+	w.add(changeOf(p, kind, typ, st, target))
+}
+
+// deletedTree reports name in baseline directory bfd, and everything
+// under it, as deleted.
+func (w *walker) deletedTree(bfd int, name, p string) {
+	st, err := statAt(bfd, name)
+	if err != nil {
+		w.fail(&os.PathError{Op: "stat baseline", Path: p, Err: err})
+		return
+	}
+	target := ""
+	if st.mode&unix.S_IFMT == unix.S_IFLNK {
+		target = readlinkAt(bfd, name)
+	}
+	w.add(changeOf(p, Deleted, mustType(st.mode), st, target))
+	if st.mode&unix.S_IFMT != unix.S_IFDIR || st.dev != w.base.dev {
+		return
+	}
+	fd, err := openDirAt(bfd, name)
+	if err != nil {
+		w.fail(&os.PathError{Op: "open baseline", Path: p, Err: err})
+		return
+	}
+	defer unix.Close(fd)
+	names, err := readNames(fd)
+	if err != nil {
+		w.fail(&os.PathError{Op: "read baseline directory", Path: p, Err: err})
+	}
+	for _, n := range names {
+		w.deletedTree(fd, n, p+"/"+n)
+	}
+}
+
+// pairRenames turns a deleted name and a created one of the same inode
+// into one renamed change: with a snapshot baseline, inode numbers are
+// shared, so this is what a move looks like.
+func (w *walker) pairRenames() {
+	deleted := map[uint64]int{}
+	for i, c := range w.changes {
+		if c.Kind == Deleted && c.Inode != 0 && c.Type != Dir {
+			deleted[c.Inode] = i
+		}
+	}
+	gone := map[int]bool{}
+	for i, c := range w.changes {
+		if c.Kind != Created {
+			continue
+		}
+		if j, ok := deleted[c.Inode]; ok && !gone[j] && w.changes[j].Type == c.Type && w.changes[j].Nlink == 1 {
+			w.changes[i].Kind, w.changes[i].Origin = Renamed, w.changes[j].Path
+			gone[j] = true
+		}
+	}
+	if len(gone) > 0 {
+		i := 0
+		w.changes = slices.DeleteFunc(w.changes, func(Change) bool { i++; return gone[i-1] })
+	}
+}
+
+func changeOf(p string, kind Kind, typ Type, st stat, target string) Change {
+	if typ == Dir || typ == Subvolume {
+		st.size = 0
+	}
+	return Change{Path: p, Kind: kind, Type: typ, Size: st.size, Mode: st.mode & 0o7777, UID: st.uid, GID: st.gid,
+		MTime: time.Unix(0, st.mtime), Target: target, Inode: st.ino, Nlink: st.nlink}
+}
+
+func mustType(mode uint32) Type {
+	t, _ := typeOf(mode)
+	return t
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// openDirAt opens a directory without following a symlink and, where it
+// may, without updating its atime.
+func openDirAt(dirfd int, name string) (int, error) {
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat(dirfd, name, flags|noatime, 0)
+	if err == unix.EPERM && noatime != 0 {
+		fd, err = unix.Openat(dirfd, name, flags, 0)
+	}
+	return fd, err
+}
+
+func readNames(fd int) ([]string, error) {
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(dup), "")
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// readlinkAt reads a symlink's target. readlink updates the link's atime,
+// so it is only called for links that are new or changed.
+func readlinkAt(fd int, name string) string {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(fd, name, buf)
+		if err != nil {
+			return ""
+		}
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// sameContent compares two regular files byte by byte through SHA-256.
+func sameContent(fd, bfd int, name string) bool {
+	hash := func(dirfd int) []byte {
+		f, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|noatime, 0)
+		if err == unix.EPERM && noatime != 0 {
+			f, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		}
+		if err != nil {
+			return nil
+		}
+		file := os.NewFile(uintptr(f), name)
+		defer file.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, file); err != nil {
+			return nil
+		}
+		return h.Sum(nil)
+	}
+	a, b := hash(fd), hash(bfd)
+	return a != nil && bytes.Equal(a, b)
+}
