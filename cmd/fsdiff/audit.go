@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,12 +24,34 @@ type targetOptions struct {
 }
 
 func (o *targetOptions) addFlags(f *pflag.FlagSet) {
+	f.Var(sourceFlag{&o.Source}, "source", "how to find changes: auto, btrfs (generation IDs) or walk (compare two directories)")
 	f.StringVar(&o.Mount, "mount", "", "top level of the btrfs filesystem (mounted with -o subvolid=5)")
 	f.StringVar(&o.Root, "root", "", "root subvolume: path under the top level, or absolute directory (default: the subvolume mounted at /)")
-	f.StringVar(&o.Baseline, "baseline", "", "blank snapshot to compare with, in the same forms as --root (default: detected)")
+	f.StringVar(&o.Baseline, "baseline", "", "blank snapshot to compare with, in the same forms as --root, or none (default: detected)")
+	f.BoolVar(&o.Content, "content", false, "walk: also compare the content of regular files whose metadata is equal")
 	f.StringVar(&o.Device, "device", "", "device to mount the top level from, privately and read-only (default: the device of /)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "say what was detected and chosen, on stderr")
 }
+
+// sourceFlag is --source, checked when parsed.
+type sourceFlag struct{ s *snapshot.Source }
+
+func (f sourceFlag) String() string {
+	if *f.s == "" {
+		return string(snapshot.Auto)
+	}
+	return string(*f.s)
+}
+
+func (f sourceFlag) Set(v string) error {
+	if !slices.Contains(snapshot.Sources, snapshot.Source(v)) {
+		return fmt.Errorf("want auto, btrfs or walk")
+	}
+	*f.s = snapshot.Source(v)
+	return nil
+}
+
+func (f sourceFlag) Type() string { return "source" }
 
 // audited is an audit done: the open target, its classified changes in
 // report order, and the files of the audited root classification read.
@@ -36,6 +59,9 @@ type audited struct {
 	target  *snapshot.Target
 	entries []classify.Entry
 	files   rootFiles
+	// incomplete is set when something could not be read: the answer is
+	// still printed, then the command fails with it.
+	incomplete error
 }
 
 // audit opens the target, scans it and classifies every change. The caller
@@ -73,25 +99,34 @@ func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Wr
 	if err != nil {
 		return nil, err
 	}
-	problems := 0
+	vanished, unreadable := 0, 0
 	err = target.Changes(ctx, func(c snapshot.Change) error {
 		a.entries = append(a.entries, classify.Entry{Change: c, Verdict: classifier.Classify(c)})
 		return nil
 	}, func(err error) {
-		problems++
-		if o.verbose {
+		if errors.Is(err, fs.ErrNotExist) {
+			vanished++
+		} else {
+			unreadable++
+		}
+		if o.verbose || !errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(stderr, "fsdiff: warning: %v\n", err)
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	if problems > 0 {
-		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", problems)
+	if vanished > 0 {
+		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", vanished)
+	}
+	if unreadable > 0 {
+		a.incomplete = fmt.Errorf("%d entries could not be read: the audit is incomplete: %w", unreadable, errIncomplete)
 	}
 	report.Sort(a.entries)
 	return a, nil
 }
+
+var errIncomplete = errors.New("see the warnings above")
 
 // now is the time reports and suggestions are stamped with:
 // $SOURCE_DATE_EPOCH when set, for reproducible output.

@@ -63,18 +63,24 @@ func hint(err error) string {
 	switch {
 	case errors.As(err, new(flagError)):
 		return "" // the usage follows
-	case errors.Is(err, snapshot.ErrPermission), errors.Is(err, fs.ErrPermission):
+	case errors.Is(err, snapshot.ErrPermission):
 		return "reading btrfs trees needs root (CAP_SYS_ADMIN): run sudo fsdiff"
+	case errors.Is(err, fs.ErrPermission):
+		return "run fsdiff as root (sudo fsdiff) to read everything"
 	case errors.As(err, &notBtrfs) && notBtrfs.Path == "/":
-		return "fsdiff audits a btrfs root subvolume; to audit one that is not /, pass --mount DIR (the top level, mounted with -o subvolid=5) and --root SUBVOL"
+		return "to walk it, pass --source walk --root / --baseline DIR (a snapshot, e.g. /.zfs/snapshot/blank) or --baseline none; for a btrfs root mounted elsewhere, pass --mount DIR (its top level) and --root SUBVOL"
 	case errors.As(err, &notBtrfs):
 		return "--mount, --root and --baseline must be on a btrfs filesystem"
 	case errors.Is(err, snapshot.ErrNotTopLevel):
 		return "mount the top level with mount -o subvolid=5 DEVICE DIR and pass --mount DIR, or pass --device DEVICE"
 	case errors.Is(err, snapshot.ErrNotSubvolume):
 		return "--root and --baseline name a subvolume: its path under the top level (root, root-blank) or its absolute directory; btrfs subvolume list DIR shows them"
+	case errors.Is(err, snapshot.ErrNoBaseline):
+		return "pass --baseline DIR (a snapshot of the root when it was blank) or --baseline none"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
+	case errors.Is(err, errIncomplete):
+		return "run as root (sudo fsdiff) to read everything"
 	case errors.Is(err, fs.ErrExist):
 		return "pass --force to replace it"
 	case errors.Is(err, fs.ErrNotExist):

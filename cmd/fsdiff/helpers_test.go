@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/names"
 )
 
 // fsdiff runs the command in-process.
@@ -23,4 +27,32 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// record is an NDJSON line with its names decoded byte for byte.
+type record struct {
+	Path, Kind, Type, Target, Category, Anchor string
+}
+
+func parseNDJSON(t *testing.T, out string) []record {
+	t.Helper()
+	var recs []record
+	for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &raw); err != nil {
+			t.Fatalf("invalid NDJSON line %q: %v", line, err)
+		}
+		var r record
+		for key, dst := range map[string]*string{"path": &r.Path, "kind": &r.Kind, "type": &r.Type, "target": &r.Target, "category": &r.Category, "anchor": &r.Anchor} {
+			if lit, ok := raw[key]; ok {
+				v, err := names.DecodeJSON(string(lit))
+				if err != nil {
+					t.Fatalf("%s %s: %v", key, lit, err)
+				}
+				*dst = v
+			}
+		}
+		recs = append(recs, r)
+	}
+	return recs
 }

@@ -53,34 +53,6 @@ func truthPaths(img *imagetest.Image) []string {
 	return paths
 }
 
-// record is an NDJSON line with its names decoded byte for byte.
-type record struct {
-	Path, Kind, Type, Target, Category, Anchor string
-}
-
-func parseNDJSON(t *testing.T, out string) []record {
-	t.Helper()
-	var recs []record
-	for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(line), &raw); err != nil {
-			t.Fatalf("invalid NDJSON line %q: %v", line, err)
-		}
-		var r record
-		for key, dst := range map[string]*string{"path": &r.Path, "kind": &r.Kind, "type": &r.Type, "target": &r.Target, "category": &r.Category, "anchor": &r.Anchor} {
-			if lit, ok := raw[key]; ok {
-				v, err := names.DecodeJSON(string(lit))
-				if err != nil {
-					t.Fatalf("%s %s: %v", key, lit, err)
-				}
-				*dst = v
-			}
-		}
-		recs = append(recs, r)
-	}
-	return recs
-}
-
 // checkTruth compares NDJSON records with the truth: every path byte-exact
 // with its kind, type and symlink target, and nothing else.
 func checkTruth(t *testing.T, recs []record, img *imagetest.Image) {
@@ -405,16 +377,83 @@ func TestAutoDetect(t *testing.T) {
 	checkTruth(t, parseNDJSON(t, out), img)
 }
 
-// TestAutoDetectNotBtrfs runs plain fsdiff where / is not btrfs.
+// TestAutoDetectNotBtrfs runs plain fsdiff where / is neither btrfs nor
+// tmpfs: it says so and how to walk it instead.
 func TestAutoDetectNotBtrfs(t *testing.T) {
 	imagetest.Require(t)
-	out, errs, code := inChroot(t, `mount -t tmpfs tmpfs "$R"`)
+	out, errs, code := inChroot(t, `mount -t ramfs ramfs "$R"`)
 	if code != exitError || out != "" {
 		t.Errorf("exit %d, stdout %q; want exit %d and no output", code, out, exitError)
 	}
-	for _, want := range []string{"fsdiff: error: / is tmpfs, not btrfs\n", "fsdiff: hint: ", "--mount DIR", "--root SUBVOL"} {
+	for _, want := range []string{"fsdiff: error: / is ramfs, not btrfs\n", "fsdiff: hint: ", "--source walk --root / --baseline DIR", "--mount DIR"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+// TestTmpfsRoot runs plain fsdiff where / is tmpfs: it walks / against
+// nothing, skipping the kernel's filesystems and what is mounted.
+func TestTmpfsRoot(t *testing.T) {
+	imagetest.Require(t)
+	out, errs, code := inChroot(t, `mount -t tmpfs tmpfs "$R"
+mkdir -p "$R/etc/ssh" "$R/var/lib/app" "$R/run/user" "$R/persist/etc"
+echo 0123456789abcdef > "$R/etc/machine-id"
+printf 'key' > "$R/etc/ssh/ssh_host_ed25519_key"
+printf 'x' > "$R/var/lib/app/state"
+ln -s /etc/static/hosts "$R/etc/hosts"
+printf 'runtime' > "$R/run/user/pid"
+mount --bind "$R/persist/etc" "$R/var/lib/app"`, "-v", "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{"fsdiff: root: /, the running system's root (walk)", "fsdiff: baseline: none"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("-v lacks %q:\n%s", want, errs)
+		}
+	}
+	got := map[string]record{}
+	for _, r := range parseNDJSON(t, out) {
+		got[r.Path] = r
+	}
+	for p, cat := range map[string]string{"/etc/machine-id": "persist", "/etc/ssh/ssh_host_ed25519_key": "persist", "/etc/hosts": "managed", "/persist/etc": "unknown"} {
+		if r, ok := got[p]; !ok || r.Kind != "created" || r.Category != cat {
+			t.Errorf("%s: %+v, want created %s", p, r, cat)
+		}
+	}
+	for p := range got {
+		if strings.HasPrefix(p, "/proc") || strings.HasPrefix(p, "/run") || strings.HasPrefix(p, "/nix/") || strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/var/lib/app/") {
+			t.Errorf("walked into %s", p)
+		}
+	}
+}
+
+// TestWalkUnreadable: as an unprivileged user, a directory the walk cannot
+// read is reported, the rest is listed, and the exit code says the answer
+// is incomplete.
+func TestWalkUnreadable(t *testing.T) {
+	imagetest.Require(t)
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // testing's own directory is 0700
+	os.Chmod(dir, 0o755)
+	root := filepath.Join(dir, "root")
+	os.MkdirAll(filepath.Join(root, "secret"), 0o700)
+	os.WriteFile(filepath.Join(root, "secret", "x"), []byte("x"), 0o600)
+	os.WriteFile(filepath.Join(root, "visible"), []byte("x"), 0o644)
+	os.Chmod(root, 0o755)
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", staticBinary(t), "--root", root, "--baseline", "none", "-f", "paths")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError {
+		t.Fatalf("run as nobody: %v\n%s", err, errb.String())
+	}
+	if out.String() != "/secret\n/visible\n" {
+		t.Errorf("stdout %q, want the readable entries", out.String())
+	}
+	for _, want := range []string{"fsdiff: warning: open /secret: permission denied", "fsdiff: error: 1 entries could not be read: the audit is incomplete", "fsdiff: hint: run as root"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
 		}
 	}
 }

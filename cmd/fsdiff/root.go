@@ -121,5 +121,8 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	}
 	defer a.target.Close()
 	info := report.Audit{Version: version(), Time: now(), Source: a.target.Info}
-	return report.Write(stdout, info, a.entries, out)
+	if err := report.Write(stdout, info, a.entries, out); err != nil {
+		return err
+	}
+	return a.incomplete
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,10 +116,11 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 		out = p.Nix(style)
 	}
 	if o.output == "" {
-		_, err := stdout.Write(out)
-		return err
+		_, err = stdout.Write(out)
+	} else {
+		err = writeAtomic(o.output, out, o.force)
 	}
-	return writeAtomic(o.output, out, o.force)
+	return cmp.Or(err, a.incomplete)
 }
 
 // header describes the audit for the snippet's comment.

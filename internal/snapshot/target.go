@@ -1,9 +1,12 @@
 package snapshot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -12,20 +15,62 @@ import (
 // existing mount of subvolume ID 5 or a private read-only mount of the
 // device of "/", the baseline the subvolume the root was snapshotted from,
 // else a blank snapshot with a conventional name, else the root's creation.
+//
+// The source is detected too: the btrfs generation source for btrfs, the
+// walk for a tmpfs root or a root directory on another filesystem.
 type Options struct {
+	Source   Source // auto (empty), btrfs or walk
 	Mount    string // where the top-level subvolume is mounted
 	Root     string // root subvolume: a path relative to the top level, or an absolute directory
-	Baseline string // baseline subvolume, in the same forms as Root
+	Baseline string // baseline subvolume or directory, in the same forms as Root; "none" for nothing
 	Device   string // device to mount the top level from when Mount is empty
+	Content  bool   // walk: compare the content of regular files whose metadata is equal
+}
+
+// Source names a source of change.
+type Source string
+
+const (
+	Auto  Source = "auto"
+	Btrfs Source = "btrfs" // btrfs generation IDs (TREE_SEARCH)
+	Walk_ Source = "walk"  // a parallel walk of two directories
+)
+
+// Sources lists the sources, for flags.
+var Sources = []Source{Auto, Btrfs, Walk_}
+
+// NoBaseline is the --baseline that compares with nothing.
+const NoBaseline = "none"
+
+// Open finds the root to audit, its baseline and the source that compares
+// them, from opts or, where opts leave them empty, from the running system.
+func Open(opts Options) (*Target, error) {
+	switch opts.Source {
+	case "", Auto:
+		walk, live, err := detectWalk(opts)
+		if err != nil {
+			return nil, err
+		}
+		if walk {
+			return openWalk(opts, live)
+		}
+		return openBtrfs(opts)
+	case Btrfs:
+		return openBtrfs(opts)
+	case Walk_:
+		return openWalk(opts, false)
+	}
+	return nil, fmt.Errorf("unknown source %q", opts.Source)
 }
 
 // Info records what was audited, for people (-v) and for reports.
 type Info struct {
-	Root               string   // path of the root subvolume under the top level
+	Source             Source   // what compared: btrfs or walk
+	Root               string   // path of the root subvolume under the top level, or the walked directory
 	RootID             uint64   // its subvolume ID
 	TopLevel           string   // mount point or device of the top level
-	Baseline           string   // path of the baseline subvolume; empty when there is none
-	BaselineGeneration uint64   // changes are what happened after this generation
+	Baseline           string   // path of the baseline subvolume or directory; empty when there is none
+	BaselineGeneration uint64   // btrfs: changes are what happened after this generation
 	Decisions          []string // every choice made, in order
 }
 
@@ -44,11 +89,16 @@ type Since struct {
 type Target struct {
 	Info    Info
 	Root    *os.File
-	since   Since
-	nested  []NestedSubvolume
+	scan    func(ctx context.Context, emit func(Change) error, problem func(error)) error
 	closers []func() error
 
 	liveMounts []Mount
+}
+
+// Changes streams the changes of the root since its baseline to emit, and
+// what could not be read but did not stop the scan to problem.
+func (t *Target) Changes(ctx context.Context, emit func(Change) error, problem func(error)) error {
+	return t.scan(ctx, emit, problem)
 }
 
 // LiveMounts returns the mount table when the audited root is the one
@@ -82,6 +132,7 @@ var (
 	ErrNotTopLevel  = errors.New("not the top level of a btrfs filesystem")
 	ErrNotSubvolume = errors.New("not a btrfs subvolume")
 	ErrNoRoot       = errors.New("no root subvolume given")
+	ErrNoBaseline   = errors.New("no baseline directory given")
 )
 
 // NotBtrfsError says that a path is on another filesystem.
@@ -92,4 +143,14 @@ type NotBtrfsError struct {
 
 func (e *NotBtrfsError) Error() string {
 	return fmt.Sprintf("%s is %s, not btrfs", e.Path, e.FSType)
+}
+
+// cleanRel makes name relative to a directory fd: "/etc/x" is "etc/x", "/"
+// is ".", and ".." cannot climb above it.
+func cleanRel(name string) string {
+	name = strings.Trim(filepath.Clean("/"+name), "/")
+	if name == "" {
+		return "."
+	}
+	return name
 }

@@ -15,10 +15,33 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Open finds the root subvolume to audit and its baseline, from opts or,
-// where opts leave them empty, from the running system (see Options).
-func Open(opts Options) (_ *Target, err error) {
-	t := &Target{}
+// detectWalk decides whether auto-detection picks the walk source: for a
+// tmpfs "/" (live is then true), or a root directory that is not btrfs.
+func detectWalk(opts Options) (walk, live bool, err error) {
+	switch {
+	case opts.Mount != "" || opts.Device != "":
+		return false, false, nil
+	case opts.Root == "":
+		o := opener{opts: opts, t: &Target{}}
+		_, err := o.liveRoot()
+		var nb *NotBtrfsError
+		if errors.As(err, &nb) && nb.FSType == "tmpfs" {
+			return true, true, nil
+		}
+		return false, false, err
+	case filepath.IsAbs(opts.Root):
+		var st unix.Statfs_t
+		if err := unix.Statfs(opts.Root, &st); err != nil {
+			return false, false, &os.PathError{Op: "statfs", Path: opts.Root, Err: err}
+		}
+		return st.Type != unix.BTRFS_SUPER_MAGIC, false, nil
+	}
+	return false, false, nil
+}
+
+// openBtrfs opens the root subvolume to audit by generation IDs.
+func openBtrfs(opts Options) (_ *Target, err error) {
+	t := &Target{Info: Info{Source: Btrfs}}
 	defer func() {
 		if err != nil {
 			t.Close()
@@ -52,28 +75,27 @@ func Open(opts Options) (_ *Target, err error) {
 	}
 	t.Info.Root, t.Info.RootID = "/"+root.Path, rootID
 	t.note("root: subvolume %q (ID %d), %s", t.Info.Root, rootID, o.rootReason)
+	var nested []NestedSubvolume
 	for _, s := range all {
 		if rel, ok := strings.CutPrefix(s.Path, root.Path+"/"); ok || root.Path == "" {
 			if root.Path == "" {
 				rel = s.Path
 			}
-			t.nested = append(t.nested, NestedSubvolume{Path: "/" + rel, OTransID: s.OTransID})
+			nested = append(nested, NestedSubvolume{Path: "/" + rel, OTransID: s.OTransID})
 		}
 	}
-	if err := o.findBaseline(all, root); err != nil {
+	since, err := o.findBaseline(all, root)
+	if err != nil {
 		return nil, err
+	}
+	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+		return ScanGenerations(ctx, t.Root, since, nested, emit, problem)
 	}
 	return t, nil
 }
 
 // topLevelID is the ID of the btrfs top-level subvolume (BTRFS_FS_TREE_OBJECTID).
 const topLevelID = 5
-
-// Changes streams the changes of the root since its baseline to emit, and
-// what could not be read but did not stop the scan to problem.
-func (t *Target) Changes(ctx context.Context, emit func(Change) error, problem func(error)) error {
-	return ScanGenerations(ctx, t.Root, t.since, t.nested, emit, problem)
-}
 
 // ReadFile reads a file of the audited root, resolving symlinks inside it
 // (RESOLVE_IN_ROOT) so that an absolute link never escapes to the host, and
@@ -89,16 +111,6 @@ func (t *Target) ReadFile(name string) ([]byte, error) {
 	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
 	return io.ReadAll(f)
-}
-
-// Owner returns the owner and permission bits of a path of the audited
-// root, without following a final symlink.
-func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
-	var st unix.Stat_t
-	if err := unix.Fstatat(int(t.Root.Fd()), cleanRel(name), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return 0, 0, 0, &os.PathError{Op: "stat", Path: name, Err: err}
-	}
-	return st.Uid, st.Gid, st.Mode & 0o7777, nil
 }
 
 type opener struct {
@@ -272,18 +284,10 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 	return f, nil
 }
 
-func cleanRel(name string) string {
-	name = strings.Trim(filepath.Clean("/"+name), "/")
-	if name == "" {
-		return "."
-	}
-	return name
-}
-
 // findBaseline picks the baseline: --baseline, else the subvolume the root
 // was snapshotted from, else a conventionally named blank snapshot, else
 // the root's own creation.
-func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) error {
+func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Since, error) {
 	var base btrfs.SubvolInfo
 	var reason string
 	switch {
@@ -292,20 +296,20 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) err
 		if !filepath.IsAbs(o.opts.Baseline) {
 			var err error
 			if top, err = o.topLevel(); err != nil {
-				return err
+				return Since{}, err
 			}
 		}
 		f, err := o.openSubvolume(top, o.opts.Baseline)
 		if err != nil {
-			return fmt.Errorf("baseline: %w", err)
+			return Since{}, fmt.Errorf("baseline: %w", err)
 		}
 		id, err := subvolumeID(f)
 		if err != nil {
-			return err
+			return Since{}, err
 		}
 		var ok bool
 		if base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == id }); !ok {
-			return fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
+			return Since{}, fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
 		}
 		reason = "given by --baseline"
 	default:
@@ -324,23 +328,22 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) err
 		if !ok {
 			// Everything in the root is newer than its creation. The top level
 			// has no creation generation: everything in it is new.
-			o.t.since = Since{Time: root.OTime}
+			since := Since{Time: root.OTime}
 			if root.OTransID > 0 {
-				o.t.since.Generation = root.OTransID - 1
+				since.Generation = root.OTransID - 1
 			}
-			o.t.Info.BaselineGeneration = o.t.since.Generation
+			o.t.Info.BaselineGeneration = since.Generation
 			o.t.note("baseline: none found; the root's creation (generation %d, %s)", root.OTransID, root.OTime.Format("2006-01-02 15:04:05"))
-			return nil
+			return since, nil
 		}
 	}
 	gen, err := rootGeneration(o.t.Root, base.RootID)
 	if err != nil {
-		return fmt.Errorf("reading the generation of %q: %w", base.Path, permissionError(err))
+		return Since{}, fmt.Errorf("reading the generation of %q: %w", base.Path, permissionError(err))
 	}
-	o.t.since = Since{Generation: gen, Time: base.OTime}
 	o.t.Info.Baseline, o.t.Info.BaselineGeneration = "/"+base.Path, gen
 	o.t.note("baseline: subvolume %q (ID %d, generation %d), %s", "/"+base.Path, base.RootID, gen, reason)
-	return nil
+	return Since{Generation: gen, Time: base.OTime}, nil
 }
 
 // conventionalBlanks lists the names people give the blank snapshot of a

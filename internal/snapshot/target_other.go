@@ -3,28 +3,30 @@
 package snapshot
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 )
 
-// Open needs btrfs ioctls, which only Linux has.
-func Open(opts Options) (*Target, error) {
+// detectWalk: without btrfs ioctls, a root directory is always walked.
+func detectWalk(opts Options) (walk, live bool, err error) {
+	if opts.Root == "" {
+		return false, false, fmt.Errorf("%w: on %s, pass --root DIR and --baseline DIR|none", ErrNoRoot, runtime.GOOS)
+	}
+	return true, false, nil
+}
+
+// openBtrfs needs btrfs ioctls, which only Linux has.
+func openBtrfs(opts Options) (*Target, error) {
 	return nil, fmt.Errorf("btrfs source on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
 
-// Changes is never reached: Open fails.
-func (t *Target) Changes(ctx context.Context, emit func(Change) error, problem func(error)) error {
-	return errors.ErrUnsupported
-}
+func liveMountTable() []Mount { return nil }
 
-// ReadFile is never reached: Open fails.
+// ReadFile reads a file of the audited root. Without openat2, an absolute
+// symlink in the root is resolved on this host.
 func (t *Target) ReadFile(name string) ([]byte, error) {
-	return nil, errors.ErrUnsupported
-}
-
-// Owner is never reached: Open fails.
-func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
-	return 0, 0, 0, errors.ErrUnsupported
+	return os.ReadFile(filepath.Join(t.Root.Name(), cleanRel(name)))
 }

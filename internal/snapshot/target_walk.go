@@ -1,0 +1,82 @@
+//go:build unix
+
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// liveSkips are never walked on a live root: they are other filesystems,
+// or state of the running system that no boot keeps.
+var liveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run"}
+
+// openWalk opens a root directory to walk against a baseline directory or
+// nothing. live says that the root is the running system's "/", found by
+// detection: then the baseline is nothing unless given, and the system's
+// own mounts and directories are skipped.
+func openWalk(opts Options, live bool) (_ *Target, err error) {
+	t := &Target{Info: Info{Source: Walk_}}
+	defer func() {
+		if err != nil {
+			t.Close()
+		}
+	}()
+	root := opts.Root
+	if root == "" {
+		root, live = "/", true
+	}
+	if !filepath.IsAbs(root) {
+		return nil, fmt.Errorf("--root %q: the walk source takes an absolute directory", root)
+	}
+	fd, err := openDirAt(unix.AT_FDCWD, root)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: root, Err: err}
+	}
+	t.Root = os.NewFile(uintptr(fd), root)
+	t.closers = append(t.closers, t.Root.Close)
+	walk := WalkOptions{Root: root, Content: opts.Content, Skip: map[string]bool{}}
+	t.Info.Root = root
+	if live {
+		t.note("root: %s, the running system's root (walk)", root)
+		for _, p := range liveSkips {
+			walk.Skip[p] = true
+		}
+		t.liveMounts = liveMountTable()
+	} else {
+		t.note("root: %s (walk)", root)
+	}
+	switch base := opts.Baseline; {
+	case base == NoBaseline || base == "" && live:
+		t.note("baseline: none; every entry is new")
+	case base == "":
+		return nil, fmt.Errorf("%w to walk %s against", ErrNoBaseline, root)
+	case !filepath.IsAbs(base):
+		return nil, fmt.Errorf("--baseline %q: the walk source takes an absolute directory or none", base)
+	default:
+		walk.Baseline = base
+		t.Info.Baseline = base
+		t.note("baseline: directory %s", base)
+	}
+	if walk.Content {
+		t.note("comparing the content of regular files whose metadata is equal (--content)")
+	}
+	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+		return Walk(ctx, walk, emit, problem)
+	}
+	return t, nil
+}
+
+// Owner returns the owner and permission bits of a path of the audited
+// root, without following a final symlink.
+func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
+	st, err := statAt(int(t.Root.Fd()), cleanRel(name))
+	if err != nil {
+		return 0, 0, 0, &os.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return st.uid, st.gid, st.mode & 0o7777, nil
+}
