@@ -49,27 +49,34 @@ func Walk(ctx context.Context, opts WalkOptions, emit func(Change) error, proble
 	if err != nil {
 		return &os.PathError{Op: "open", Path: opts.Root, Err: err}
 	}
-	defer unix.Close(rootFd)
+	baseFd := -1
+	closeAll := func() { // until w.dir owns them
+		unix.Close(rootFd)
+		if baseFd >= 0 {
+			unix.Close(baseFd)
+		}
+	}
 	rootSt, err := statAt(rootFd, "")
 	if err != nil {
+		closeAll()
 		return &os.PathError{Op: "stat", Path: opts.Root, Err: err}
 	}
 	w := &walker{ctx: ctx, opts: opts, root: rootSt, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
-	baseFd := -1
 	if opts.Baseline != "" {
 		if baseFd, err = openDirAt(unix.AT_FDCWD, opts.Baseline); err != nil {
+			closeAll()
 			return &os.PathError{Op: "open", Path: opts.Baseline, Err: err}
 		}
-		defer unix.Close(baseFd)
 		baseSt, err := statAt(baseFd, "")
 		if err != nil {
+			closeAll()
 			return &os.PathError{Op: "stat", Path: opts.Baseline, Err: err}
 		}
 		w.base = &baseSt
-		w.compare("/", rootSt, baseSt, rootFd, baseFd, "")
+		w.flush(w.compare(nil, "/", rootSt, baseSt, rootFd, baseFd, ""))
 	}
 	w.wg.Add(1)
-	w.dir("", rootFd, baseFd)
+	w.dir("", rootFd, baseFd) // closes both
 	w.wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
@@ -78,9 +85,11 @@ func Walk(ctx context.Context, opts WalkOptions, emit func(Change) error, proble
 	for _, p := range w.problems {
 		problem(p)
 	}
-	for _, c := range w.changes {
-		if err := emit(c); err != nil {
-			return err
+	for _, b := range append(w.batches, w.moves) {
+		for _, c := range b {
+			if err := emit(c); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -94,15 +103,36 @@ type walker struct {
 	sem  chan struct{} // bounds the directories read at once
 	wg   sync.WaitGroup
 
+	// Each directory's changes are one batch, so that no slice of every
+	// change grows by copying. Deleted and created entries that may pair
+	// up as renames go to moves.
 	mu       sync.Mutex
-	changes  []Change
+	batches  []batch
+	moves    []Change
 	problems []error
 }
 
-func (w *walker) add(c Change) {
+// batch collects the changes of one directory.
+type batch []Change
+
+func (w *walker) flush(b batch) {
+	if len(b) == 0 {
+		return
+	}
 	w.mu.Lock()
-	w.changes = append(w.changes, c)
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	if w.base != nil {
+		rest := b[:0]
+		for _, c := range b {
+			if (c.Kind == Deleted || c.Kind == Created) && c.Type != Dir {
+				w.moves = append(w.moves, c)
+			} else {
+				rest = append(rest, c)
+			}
+		}
+		b = rest
+	}
+	w.batches = append(w.batches, b)
 }
 
 func (w *walker) fail(err error) {
@@ -124,6 +154,8 @@ func (w *walker) dir(rel string, fd, bfd int) {
 	if w.ctx.Err() != nil {
 		return
 	}
+	var out batch
+	defer func() { w.flush(out) }()
 	names, err := readNames(fd)
 	if err != nil {
 		w.fail(&os.PathError{Op: "read directory", Path: cmpOr(rel, "/"), Err: err})
@@ -167,23 +199,23 @@ func (w *walker) dir(rel string, fd, bfd int) {
 			// mount, its own device number, inode 256) is reported; a mount
 			// point is declared state, not drift.
 			if st.mnt == w.root.mnt && st.ino == firstFreeObjectID && !inBase {
-				w.add(changeOf(p, Created, Subvolume, st, ""))
+				out = append(out, changeOf(p, Created, Subvolume, st, ""))
 			}
 			continue
 		}
 		switch {
 		case !inBase:
-			w.add(w.created(fd, name, p, st))
+			out = append(out, w.created(fd, name, p, st))
 		case st.mode&unix.S_IFMT != bst.mode&unix.S_IFMT:
-			w.add(w.created(fd, name, p, st)) // a new entry of another type
+			out = append(out, w.created(fd, name, p, st)) // a new entry of another type
 			if bst.mode&unix.S_IFMT == unix.S_IFDIR {
-				w.deletedTree(bfd, name, p)
+				out = w.deletedTree(out, bfd, name, p)
 			} else {
-				w.add(changeOf(p, Deleted, mustType(bst.mode), bst, ""))
+				out = append(out, changeOf(p, Deleted, mustType(bst.mode), bst, ""))
 			}
 			inBase = false
 		default:
-			w.compare(p, st, bst, fd, bfd, name)
+			out = w.compare(out, p, st, bst, fd, bfd, name)
 		}
 		if !isDir {
 			continue
@@ -214,7 +246,7 @@ func (w *walker) dir(rel string, fd, bfd int) {
 	for name := range baseNames { // in the baseline only
 		p := rel + "/" + name
 		if !w.opts.Skip[p] {
-			w.deletedTree(bfd, name, p)
+			out = w.deletedTree(out, bfd, name, p)
 		}
 	}
 }
@@ -229,7 +261,7 @@ func (w *walker) created(fd int, name, p string, st stat) Change {
 }
 
 // compare reports how an entry present on both sides changed, if it did.
-func (w *walker) compare(p string, st, bst stat, fd, bfd int, name string) {
+func (w *walker) compare(out batch, p string, st, bst stat, fd, bfd int, name string) batch {
 	var kind Kind
 	typ := mustType(st.mode)
 	switch {
@@ -246,35 +278,35 @@ func (w *walker) compare(p string, st, bst stat, fd, bfd int, name string) {
 		// fields do not show (extended attributes, links).
 		kind = Metadata
 	default:
-		return
+		return out
 	}
 	target := ""
 	if typ == Symlink && name != "" {
 		target = readlinkAt(fd, name)
 	}
-	w.add(changeOf(p, kind, typ, st, target))
+	return append(out, changeOf(p, kind, typ, st, target))
 }
 
 // deletedTree reports name in baseline directory bfd, and everything
 // under it, as deleted.
-func (w *walker) deletedTree(bfd int, name, p string) {
+func (w *walker) deletedTree(out batch, bfd int, name, p string) batch {
 	st, err := statAt(bfd, name)
 	if err != nil {
 		w.fail(&os.PathError{Op: "stat baseline", Path: p, Err: err})
-		return
+		return out
 	}
 	target := ""
 	if st.mode&unix.S_IFMT == unix.S_IFLNK {
 		target = readlinkAt(bfd, name)
 	}
-	w.add(changeOf(p, Deleted, mustType(st.mode), st, target))
+	out = append(out, changeOf(p, Deleted, mustType(st.mode), st, target))
 	if st.mode&unix.S_IFMT != unix.S_IFDIR || st.dev != w.base.dev {
-		return
+		return out
 	}
 	fd, err := openDirAt(bfd, name)
 	if err != nil {
 		w.fail(&os.PathError{Op: "open baseline", Path: p, Err: err})
-		return
+		return out
 	}
 	defer unix.Close(fd)
 	names, err := readNames(fd)
@@ -282,8 +314,9 @@ func (w *walker) deletedTree(bfd int, name, p string) {
 		w.fail(&os.PathError{Op: "read baseline directory", Path: p, Err: err})
 	}
 	for _, n := range names {
-		w.deletedTree(fd, n, p+"/"+n)
+		out = w.deletedTree(out, fd, n, p+"/"+n)
 	}
+	return out
 }
 
 // pairRenames turns a deleted name and a created one of the same inode
@@ -291,24 +324,24 @@ func (w *walker) deletedTree(bfd int, name, p string) {
 // shared, so this is what a move looks like.
 func (w *walker) pairRenames() {
 	deleted := map[uint64]int{}
-	for i, c := range w.changes {
+	for i, c := range w.moves {
 		if c.Kind == Deleted && c.Inode != 0 && c.Type != Dir {
 			deleted[c.Inode] = i
 		}
 	}
 	gone := map[int]bool{}
-	for i, c := range w.changes {
+	for i, c := range w.moves {
 		if c.Kind != Created {
 			continue
 		}
-		if j, ok := deleted[c.Inode]; ok && !gone[j] && w.changes[j].Type == c.Type && w.changes[j].Nlink == 1 {
-			w.changes[i].Kind, w.changes[i].Origin = Renamed, w.changes[j].Path
+		if j, ok := deleted[c.Inode]; ok && !gone[j] && w.moves[j].Type == c.Type && w.moves[j].Nlink == 1 {
+			w.moves[i].Kind, w.moves[i].Origin = Renamed, w.moves[j].Path
 			gone[j] = true
 		}
 	}
 	if len(gone) > 0 {
 		i := 0
-		w.changes = slices.DeleteFunc(w.changes, func(Change) bool { i++; return gone[i-1] })
+		w.moves = slices.DeleteFunc(w.moves, func(Change) bool { i++; return gone[i-1] })
 	}
 }
 
