@@ -12,8 +12,9 @@ import (
 )
 
 // liveSkips are never walked on a live root: they are other filesystems,
-// or state of the running system that no boot keeps.
-var liveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run"}
+// state of the running system that no boot keeps, or ZFS's snapshot
+// directory.
+var liveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run", "/.zfs"}
 
 // openWalk opens a root directory to walk against a baseline directory or
 // nothing. live says that the root is the running system's "/", found by
@@ -27,8 +28,8 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 		}
 	}()
 	root := opts.Root
-	if root == "" {
-		root, live = "/", true
+	if root == "" || root == "/" {
+		root, live = "/", true // the running system's root, however it was chosen
 	}
 	if !filepath.IsAbs(root) {
 		return nil, fmt.Errorf("--root %q: the walk source takes an absolute directory", root)
