@@ -4,6 +4,7 @@ package snapshot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -158,14 +159,14 @@ func (w *walker) dir(rel string, fd, bfd int) {
 	defer func() { w.flush(out) }()
 	names, err := readNames(fd)
 	if err != nil {
-		w.fail(&os.PathError{Op: "read directory", Path: cmpOr(rel, "/"), Err: err})
+		w.fail(&os.PathError{Op: "read directory", Path: cmp.Or(rel, "/"), Err: err})
 		return
 	}
 	var baseNames map[string]bool
 	if bfd >= 0 {
 		bn, err := readNames(bfd)
 		if err != nil {
-			w.fail(&os.PathError{Op: "read baseline directory", Path: cmpOr(rel, "/"), Err: err})
+			w.fail(&os.PathError{Op: "read baseline directory", Path: cmp.Or(rel, "/"), Err: err})
 		}
 		baseNames = make(map[string]bool, len(bn))
 		for _, n := range bn {
@@ -358,12 +359,6 @@ func mustType(mode uint32) Type {
 	return t
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 // openDirAt opens a directory without following a symlink and, where it
 // may, without updating its atime.
