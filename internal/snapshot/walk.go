@@ -359,7 +359,6 @@ func mustType(mode uint32) Type {
 	return t
 }
 
-
 // openDirAt opens a directory without following a symlink and, where it
 // may, without updating its atime.
 func openDirAt(dirfd int, name string) (int, error) {
