@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -68,4 +69,46 @@ func TestStreamChanges(t *testing.T) {
 		}
 	}
 	compare(t, got, truth, "send")
+}
+
+// TestSendSource: the send source (BTRFS_IOC_SEND of a temporary snapshot)
+// finds the truth, deletions and renames included, and leaves no snapshot.
+func TestSendSource(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	top := imagetest.Mount(t, img.File)
+	got, info := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+	compare(t, got, img.Truth, "send")
+	if info.Source != snapshot.Send {
+		t.Errorf("source %q", info.Source)
+	}
+	leftovers(t, top)
+}
+
+func leftovers(t *testing.T, top string) {
+	t.Helper()
+	entries, err := os.ReadDir(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".fsdiff-") {
+			t.Errorf("snapshot %s left behind", e.Name())
+		}
+	}
+}
+
+// TestSendLeftover: a snapshot left by a killed run is removed by the next.
+func TestSendLeftover(t *testing.T) {
+	img := imagetest.Get(t, "blank")
+	top := imagetest.Mount(t, img.File)
+	if out, err := exec.Command("btrfs", "subvolume", "snapshot", "-r", filepath.Join(top, "root"), filepath.Join(top, ".fsdiff-0123456789abcdef")).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	_, info := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+	leftovers(t, top)
+	if !slices.ContainsFunc(info.Decisions, func(d string) bool {
+		return strings.Contains(d, "removed 1 snapshots left by interrupted runs: .fsdiff-0123456789abcdef")
+	}) {
+		t.Errorf("decisions: %q", info.Decisions)
+	}
 }

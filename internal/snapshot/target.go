@@ -33,11 +33,19 @@ type Source string
 const (
 	Auto  Source = "auto"
 	Btrfs Source = "btrfs" // btrfs generation IDs (TREE_SEARCH)
+	Send  Source = "send"  // a btrfs send stream between the baseline and a snapshot of the root
 	Walk_ Source = "walk"  // a parallel walk of two directories
 )
 
 // Sources lists the sources, for flags.
-var Sources = []Source{Auto, Btrfs, Walk_}
+var Sources = []Source{Auto, Btrfs, Send, Walk_}
+
+func cmpSource(s, otherwise Source) Source {
+	if s == "" || s == Auto {
+		return otherwise
+	}
+	return s
+}
 
 // NoBaseline is the --baseline that compares with nothing.
 const NoBaseline = "none"
@@ -55,7 +63,7 @@ func Open(opts Options) (*Target, error) {
 			return openWalk(opts, live)
 		}
 		return openBtrfs(opts)
-	case Btrfs:
+	case Btrfs, Send:
 		return openBtrfs(opts)
 	case Walk_:
 		return openWalk(opts, false)
@@ -132,7 +140,8 @@ var (
 	ErrNotTopLevel  = errors.New("not the top level of a btrfs filesystem")
 	ErrNotSubvolume = errors.New("not a btrfs subvolume")
 	ErrNoRoot       = errors.New("no root subvolume given")
-	ErrNoBaseline   = errors.New("no baseline directory given")
+	ErrNoBaseline   = errors.New("no baseline given")
+	ErrSendBaseline = errors.New("the send source cannot use this baseline")
 )
 
 // NotBtrfsError says that a path is on another filesystem.

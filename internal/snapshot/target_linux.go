@@ -41,7 +41,7 @@ func detectWalk(opts Options) (walk, live bool, err error) {
 
 // openBtrfs opens the root subvolume to audit by generation IDs.
 func openBtrfs(opts Options) (_ *Target, err error) {
-	t := &Target{Info: Info{Source: Btrfs}}
+	t := &Target{Info: Info{Source: cmpSource(opts.Source, Btrfs)}}
 	defer func() {
 		if err != nil {
 			t.Close()
@@ -84,9 +84,18 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 			nested = append(nested, NestedSubvolume{Path: "/" + rel, OTransID: s.OTransID})
 		}
 	}
-	since, err := o.findBaseline(all, root)
+	since, base, err := o.findBaseline(all, root)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Source == Send {
+		if base == nil {
+			return nil, fmt.Errorf("%w: the send source compares two subvolumes", ErrNoBaseline)
+		}
+		if err := o.prepareSend(t, base, since, nested); err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
 	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
 		return ScanGenerations(ctx, t.Root, since, nested, emit, problem)
@@ -119,6 +128,7 @@ type opener struct {
 	mounts     []Mount
 	top        *os.File
 	rootReason string
+	rootPath   string // the root's directory, as a path the btrfs library can open
 }
 
 func (o *opener) mountInfo() ([]Mount, error) {
@@ -220,7 +230,11 @@ func (o *opener) mountDetached(device string) (*os.File, error) {
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return nil, fmt.Errorf("mounting the top level of %q: %w", device, permissionError(err))
 	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	attrs := unix.MOUNT_ATTR_RDONLY
+	if o.opts.Source == Send {
+		attrs = 0 // the send source makes its snapshot there
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attrs)
 	if err != nil {
 		return nil, fmt.Errorf("mounting the top level of %q: fsmount: %w", device, permissionError(err))
 	}
@@ -232,7 +246,7 @@ func (o *opener) mountDetached(device string) (*os.File, error) {
 
 func (o *opener) openRoot() (*os.File, error) {
 	if filepath.IsAbs(o.opts.Root) {
-		o.rootReason = "given by --root"
+		o.rootReason, o.rootPath = "given by --root", o.opts.Root
 		return o.openSubvolume(nil, o.opts.Root)
 	}
 	top, err := o.topLevel()
@@ -254,6 +268,7 @@ func (o *opener) openRoot() (*os.File, error) {
 		o.rootReason = "mounted at /"
 		o.t.liveMounts = o.mounts
 	}
+	o.rootPath = fdPath(top) + "/" + cleanRel(rel)
 	return o.openSubvolume(top, rel)
 }
 
@@ -287,7 +302,7 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 // findBaseline picks the baseline: --baseline, else the subvolume the root
 // was snapshotted from, else a conventionally named blank snapshot, else
 // the root's own creation.
-func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Since, error) {
+func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Since, *btrfs.SubvolInfo, error) {
 	var base btrfs.SubvolInfo
 	var reason string
 	switch {
@@ -296,20 +311,20 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Si
 		if !filepath.IsAbs(o.opts.Baseline) {
 			var err error
 			if top, err = o.topLevel(); err != nil {
-				return Since{}, err
+				return Since{}, nil, err
 			}
 		}
 		f, err := o.openSubvolume(top, o.opts.Baseline)
 		if err != nil {
-			return Since{}, fmt.Errorf("baseline: %w", err)
+			return Since{}, nil, fmt.Errorf("baseline: %w", err)
 		}
 		id, err := subvolumeID(f)
 		if err != nil {
-			return Since{}, err
+			return Since{}, nil, err
 		}
 		var ok bool
 		if base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == id }); !ok {
-			return Since{}, fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
+			return Since{}, nil, fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
 		}
 		reason = "given by --baseline"
 	default:
@@ -334,16 +349,16 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Si
 			}
 			o.t.Info.BaselineGeneration = since.Generation
 			o.t.note("baseline: none found; the root's creation (generation %d, %s)", root.OTransID, root.OTime.Format("2006-01-02 15:04:05"))
-			return since, nil
+			return since, nil, nil
 		}
 	}
 	gen, err := rootGeneration(o.t.Root, base.RootID)
 	if err != nil {
-		return Since{}, fmt.Errorf("reading the generation of %q: %w", base.Path, permissionError(err))
+		return Since{}, nil, fmt.Errorf("reading the generation of %q: %w", base.Path, permissionError(err))
 	}
 	o.t.Info.Baseline, o.t.Info.BaselineGeneration = "/"+base.Path, gen
 	o.t.note("baseline: subvolume %q (ID %d, generation %d), %s", "/"+base.Path, base.RootID, gen, reason)
-	return Since{Generation: gen, Time: base.OTime}, nil
+	return Since{Generation: gen, Time: base.OTime}, &base, nil
 }
 
 // conventionalBlanks lists the names people give the blank snapshot of a

@@ -1,0 +1,177 @@
+package snapshot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"github.com/dennwc/btrfs"
+	"golang.org/x/sys/unix"
+)
+
+// The send source: BTRFS_IOC_SEND (linux/btrfs.h) needs read-only
+// subvolumes on both sides, so fsdiff snapshots the root read-only as
+// .fsdiff-<random> next to it: the one write it ever makes. The snapshot
+// is deleted on every way out, interruption included (the caller's context
+// is cancelled on SIGINT and SIGTERM); one left by a killed run is found
+// by its free lock and deleted by the next.
+
+const (
+	iocSend            = 0x40489426 // _IOW(0x94, 38, struct btrfs_ioctl_send_args)
+	sendFlagNoFileData = 0x1        // BTRFS_SEND_FLAG_NO_FILE_DATA
+	tempSnapshotPrefix = ".fsdiff-"
+)
+
+// sendArgs mirrors struct btrfs_ioctl_send_args.
+type sendArgs struct {
+	SendFd            int64
+	CloneSourcesCount uint64
+	CloneSources      uintptr // __u64 *
+	ParentRoot        uint64
+	Flags             uint64
+	Version           uint32
+	_                 [28]byte
+}
+
+// prepareSend sets t up to scan with the send source.
+func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nested []NestedSubvolume) error {
+	basePath := o.opts.Baseline
+	if !filepath.IsAbs(basePath) {
+		top, err := o.topLevel()
+		if err != nil {
+			return err
+		}
+		basePath = fdPath(top) + "/" + cleanRel(base.Path)
+	}
+	if ro, err := btrfs.IsReadOnly(basePath); err == nil && !ro {
+		return fmt.Errorf("%w: baseline %q is writable: btrfs send compares read-only subvolumes (btrfs property set %s ro true)", ErrSendBaseline, base.Path, base.Path)
+	}
+	dir := filepath.Dir(o.rootPath)
+	if removed := removeLeftovers(dir); len(removed) > 0 {
+		t.note("removed %d snapshots left by interrupted runs: %s", len(removed), strings.Join(removed, ", "))
+	}
+	t.note("source: btrfs send --no-data of a temporary read-only snapshot of the root against the baseline")
+	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+		snap, err := tempSnapshot(o.rootPath, dir)
+		if err != nil {
+			return err
+		}
+		defer snap.remove()
+		err = sendStream(ctx, snap.f, base.RootID, func(stream *os.File) error {
+			return StreamChanges(stream, StreamOptions{Since: since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(basePath)}, emit)
+		})
+		if err != nil {
+			return err
+		}
+		for _, sv := range nested {
+			if sv.OTransID > since.Generation {
+				if c, ok := TreeStat(snap.path)(sv.Path); ok {
+					c.Kind, c.Type = Created, Subvolume
+					if err := emit(c); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// snapshot is a temporary read-only snapshot, held open and locked.
+type tempSnap struct {
+	path string
+	f    *os.File
+}
+
+func tempSnapshot(root, dir string) (*tempSnap, error) {
+	b := make([]byte, 8)
+	rand.Read(b)
+	p := filepath.Join(dir, tempSnapshotPrefix+hex.EncodeToString(b))
+	if err := btrfs.SnapshotSubVolume(root, p, true); err != nil {
+		return nil, fmt.Errorf("making the read-only snapshot the send source needs: %w", permissionError(err))
+	}
+	f, err := os.Open(p)
+	if err == nil {
+		// A shared lock says that this run is alive; removeLeftovers skips it.
+		err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+	}
+	if err != nil {
+		btrfs.DeleteSubVolume(p)
+		return nil, fmt.Errorf("opening %q: %w", p, err)
+	}
+	return &tempSnap{path: p, f: f}, nil
+}
+
+func (s *tempSnap) remove() {
+	s.f.Close()
+	btrfs.DeleteSubVolume(s.path)
+}
+
+// removeLeftovers deletes the .fsdiff- snapshots in dir that no running
+// fsdiff holds locked.
+func removeLeftovers(dir string) (removed []string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), tempSnapshotPrefix) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		free := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil
+		f.Close()
+		if ok, _ := btrfs.IsSubVolume(p); free && ok && btrfs.DeleteSubVolume(p) == nil {
+			removed = append(removed, e.Name())
+		}
+	}
+	return removed
+}
+
+// sendStream runs BTRFS_IOC_SEND of subvolume snap against parent, without
+// file data, into a pipe that read consumes. Cancelling ctx closes the
+// pipe, which makes the kernel stop sending.
+func sendStream(ctx context.Context, snap *os.File, parent uint64, read func(*os.File) error) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	sent := make(chan error, 1)
+	go func() {
+		sources := []uint64{parent}
+		args := sendArgs{SendFd: int64(w.Fd()), CloneSourcesCount: 1, CloneSources: uintptr(unsafe.Pointer(&sources[0])),
+			ParentRoot: parent, Flags: sendFlagNoFileData}
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, snap.Fd(), iocSend, uintptr(unsafe.Pointer(&args)))
+		runtime.KeepAlive(sources)
+		w.Close() // the end of the stream for read
+		if errno != 0 {
+			sent <- fmt.Errorf("btrfs send: %w", permissionError(errno))
+			return
+		}
+		sent <- nil
+	}()
+	stop := context.AfterFunc(ctx, func() { r.Close() })
+	readErr := read(r)
+	stop()
+	r.Close() // a reader that stopped early must not leave the kernel blocked on a full pipe
+	sendErr := <-sent
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if sendErr != nil && !errors.Is(sendErr, unix.EPIPE) {
+		return sendErr
+	}
+	return readErr
+}
