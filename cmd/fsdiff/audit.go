@@ -24,7 +24,8 @@ type targetOptions struct {
 }
 
 func (o *targetOptions) addFlags(f *pflag.FlagSet) {
-	f.Var(sourceFlag{&o.Source}, "source", "how to find changes: auto, btrfs (generation IDs) or walk (compare two directories)")
+	f.Var(sourceFlag{&o.Source}, "source", "how to find changes: auto, btrfs (generation IDs), send (btrfs send: sees deletions and renames) or walk (compare two directories)")
+	f.StringVar(&o.SendStream, "send-stream", "", "read a saved `FILE` of btrfs send -p BASELINE (- for stdin) instead of a root")
 	f.StringVar(&o.Mount, "mount", "", "top level of the btrfs filesystem (mounted with -o subvolid=5)")
 	f.StringVar(&o.Root, "root", "", "root subvolume: path under the top level, or absolute directory (default: the subvolume mounted at /)")
 	f.StringVar(&o.Baseline, "baseline", "", "blank snapshot to compare with, in the same forms as --root, or none (default: detected)")
@@ -45,7 +46,7 @@ func (f sourceFlag) String() string {
 
 func (f sourceFlag) Set(v string) error {
 	if !slices.Contains(snapshot.Sources, snapshot.Source(v)) {
-		return fmt.Errorf("want auto, btrfs or walk")
+		return fmt.Errorf("want auto, btrfs, send or walk")
 	}
 	*f.s = snapshot.Source(v)
 	return nil
@@ -85,7 +86,7 @@ func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Wr
 			fmt.Fprintf(stderr, "fsdiff: %s\n", d)
 		}
 	}
-	if target.Info.Baseline == "" && o.Baseline == "" {
+	if target.Info.Source == snapshot.Btrfs && target.Info.Baseline == "" && o.Baseline == "" {
 		fmt.Fprintln(stderr, "fsdiff: note: no blank snapshot found; listing everything since the root was created")
 		fmt.Fprintln(stderr, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL")
 	}

@@ -83,7 +83,7 @@ func StreamChanges(r io.Reader, opts StreamOptions, emit func(Change) error) err
 	if err != nil {
 		return err
 	}
-	t := &streamTree{opts: opts, root: &node{orig: "/"}, links: map[*node]*node{}}
+	t := &streamTree{opts: opts, root: &node{orig: "/", typ: Dir}, links: map[*node]*node{}}
 	for {
 		c, err := s.next()
 		if err == io.EOF {
@@ -185,6 +185,8 @@ func (t *streamTree) apply(c *sendCommand) error {
 		n := t.resolve(p)
 		if c.typ == sendRmdir {
 			n.typ = Dir
+		} else if n.typ == 0 {
+			n.typ = File // or a symlink, fifo...: a saved stream does not say
 		}
 		n.detach()
 		t.remove(n)
@@ -313,7 +315,7 @@ func (t *streamTree) emit(emit func(Change) error) error {
 // guessType says what a saved stream implies an entry is: a directory if
 // it holds others, a file otherwise.
 func guessType(n *node) Type {
-	if len(n.children) > 0 || n.parent == nil {
+	if len(n.children) > 0 {
 		return Dir
 	}
 	return File

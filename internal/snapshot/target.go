@@ -25,6 +25,9 @@ type Options struct {
 	Baseline string // baseline subvolume or directory, in the same forms as Root; "none" for nothing
 	Device   string // device to mount the top level from when Mount is empty
 	Content  bool   // walk: compare the content of regular files whose metadata is equal
+	// SendStream is a saved send stream to read instead of any root: a
+	// file, or "-" for standard input.
+	SendStream string
 }
 
 // Source names a source of change.
@@ -40,6 +43,32 @@ const (
 // Sources lists the sources, for flags.
 var Sources = []Source{Auto, Btrfs, Send, Walk_}
 
+// SendStreamSource is Info.Source for a saved send stream.
+const SendStreamSource Source = "send-stream"
+
+// openStream opens a saved send stream: no root, no btrfs. What a stream
+// cannot say (the types of entries it only touched, whether only an atime
+// changed) is guessed; see StreamOptions.
+func openStream(opts Options) (*Target, error) {
+	t := &Target{Info: Info{Source: SendStreamSource, Root: opts.SendStream}}
+	var r *os.File
+	if opts.SendStream == "-" {
+		r = os.Stdin
+	} else {
+		f, err := os.Open(opts.SendStream)
+		if err != nil {
+			return nil, err
+		}
+		t.closers = append(t.closers, f.Close)
+		r = f
+	}
+	t.note("source: the send stream in %s", opts.SendStream)
+	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+		return StreamChanges(r, StreamOptions{}, emit)
+	}
+	return t, nil
+}
+
 func cmpSource(s, otherwise Source) Source {
 	if s == "" || s == Auto {
 		return otherwise
@@ -53,6 +82,9 @@ const NoBaseline = "none"
 // Open finds the root to audit, its baseline and the source that compares
 // them, from opts or, where opts leave them empty, from the running system.
 func Open(opts Options) (*Target, error) {
+	if opts.SendStream != "" {
+		return openStream(opts)
+	}
 	switch opts.Source {
 	case "", Auto:
 		walk, live, err := detectWalk(opts)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,6 +111,9 @@ const topLevelID = 5
 // (RESOLVE_IN_ROOT) so that an absolute link never escapes to the host, and
 // without updating its atime.
 func (t *Target) ReadFile(name string) ([]byte, error) {
+	if t.Root == nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: fs.ErrNotExist} // a saved stream has no tree
+	}
 	fd, err := unix.Openat2(int(t.Root.Fd()), strings.TrimPrefix(name, "/"), &unix.OpenHow{
 		Flags:   unix.O_RDONLY | unix.O_NOATIME | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,

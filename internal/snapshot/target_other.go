@@ -5,6 +5,7 @@ package snapshot
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,5 +29,8 @@ func liveMountTable() []Mount { return nil }
 // ReadFile reads a file of the audited root. Without openat2, an absolute
 // symlink in the root is resolved on this host.
 func (t *Target) ReadFile(name string) ([]byte, error) {
+	if t.Root == nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: fs.ErrNotExist} // a saved stream has no tree
+	}
 	return os.ReadFile(filepath.Join(t.Root.Name(), cleanRel(name)))
 }
