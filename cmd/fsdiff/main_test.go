@@ -5,6 +5,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +14,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 
@@ -42,10 +46,10 @@ func auditImage(t *testing.T, img *imagetest.Image, args ...string) string {
 	return out
 }
 
-func truthPaths(img *imagetest.Image) []string {
+func truthPaths(img *imagetest.Image, source string) []string {
 	var paths []string
 	for _, e := range img.Truth {
-		if _, visible := e.For("btrfs"); visible {
+		if _, visible := e.For(source); visible {
 			paths = append(paths, string(e.Path))
 		}
 	}
@@ -55,14 +59,14 @@ func truthPaths(img *imagetest.Image) []string {
 
 // checkTruth compares NDJSON records with the truth: every path byte-exact
 // with its kind, type and symlink target, and nothing else.
-func checkTruth(t *testing.T, recs []record, img *imagetest.Image) {
+func checkTruth(t *testing.T, recs []record, img *imagetest.Image, source string) {
 	t.Helper()
 	got := map[string]record{}
 	for _, r := range recs {
 		got[r.Path] = r
 	}
 	for _, e := range img.Truth {
-		e, visible := e.For("btrfs")
+		e, visible := e.For(source)
 		if !visible {
 			continue
 		}
@@ -84,7 +88,7 @@ func checkTruth(t *testing.T, recs []record, img *imagetest.Image) {
 func TestAuditNDJSON(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	recs := parseNDJSON(t, auditImage(t, img, "--format", "ndjson"))
-	checkTruth(t, recs, img)
+	checkTruth(t, recs, img, "send") // auto: the fixture's baseline is not empty
 	want := map[string]string{
 		"/etc/hosts":           "managed",   // symlink into the store
 		"/etc/sudoers":         "managed",   // listed in /etc/.clean
@@ -110,7 +114,7 @@ func TestAuditNoBaseline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	checkTruth(t, parseNDJSON(t, out), img)
+	checkTruth(t, parseNDJSON(t, out), img, "btrfs")
 	if !strings.Contains(errs, "fsdiff: note: no blank snapshot found") || !strings.Contains(errs, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL") {
 		t.Errorf("stderr:\n%s", errs)
 	}
@@ -124,7 +128,7 @@ func TestAuditPathsNull(t *testing.T) {
 	}
 	got := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
 	slices.Sort(got)
-	if want := truthPaths(img); !slices.Equal(got, want) {
+	if want := truthPaths(img, "send"); !slices.Equal(got, want) {
 		t.Errorf("paths -0:\n got %q\nwant %q", got, want)
 	}
 }
@@ -155,7 +159,7 @@ func TestAuditEscapedFormats(t *testing.T) {
 				got = append(got, p)
 			}
 			slices.Sort(got)
-			if want := truthPaths(img); !slices.Equal(got, want) {
+			if want := truthPaths(img, "send"); !slices.Equal(got, want) {
 				t.Errorf("%s:\n got %q\nwant %q", tc.format, got, want)
 			}
 		})
@@ -184,7 +188,7 @@ func TestAuditJSON(t *testing.T) {
 	for _, c := range doc.Changes {
 		lines = append(lines, string(c))
 	}
-	checkTruth(t, parseNDJSON(t, strings.Join(lines, "\n")), img)
+	checkTruth(t, parseNDJSON(t, strings.Join(lines, "\n")), img, "send")
 }
 
 // tableRows splits a table into rows of cells: columns are two or more
@@ -374,7 +378,7 @@ func TestAutoDetect(t *testing.T) {
 			t.Errorf("-v output lacks %q:\n%s", want, errs)
 		}
 	}
-	checkTruth(t, parseNDJSON(t, out), img)
+	checkTruth(t, parseNDJSON(t, out), img, "send")
 }
 
 // TestAutoDetectNotBtrfs runs plain fsdiff where / is neither btrfs nor
@@ -454,6 +458,76 @@ func TestWalkUnreadable(t *testing.T) {
 	for _, want := range []string{"fsdiff: warning: open /secret: permission denied", "fsdiff: error: 1 entries could not be read: the audit is incomplete", "fsdiff: hint: run as root"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+}
+
+// TestSendInterrupted: SIGINT or SIGTERM while the send source streams
+// removes its temporary snapshot before fsdiff exits with 130.
+func TestSendInterrupted(t *testing.T) {
+	imagetest.Require(t)
+	dir := t.TempDir()
+	img := filepath.Join(dir, "big.img")
+	for _, args := range [][]string{{"truncate", "-s", "1G", img}, {"mkfs.btrfs", "-q", "-f", img}} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	top := imagetest.Mount(t, img)
+	btrfsRun := func(args ...string) {
+		if out, err := exec.Command("btrfs", args...).CombinedOutput(); err != nil {
+			t.Fatalf("btrfs %v: %v: %s", args, err, out)
+		}
+	}
+	btrfsRun("subvolume", "create", filepath.Join(top, "root"))
+	btrfsRun("subvolume", "snapshot", "-r", filepath.Join(top, "root"), filepath.Join(top, "root-blank"))
+	// Enough new entries that the stream takes a while.
+	for d := range 400 {
+		sub := filepath.Join(top, "root", fmt.Sprintf("d%03d", d))
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f := range 250 {
+			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("f%03d", f)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	btrfsRun("filesystem", "sync", top)
+
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		interruptSend(t, top, sig)
+	}
+}
+
+func interruptSend(t *testing.T, top string, sig os.Signal) {
+	t.Helper()
+	cmd := exec.Command(staticBinary(t), "--source", "send", "--mount", top, "--root", "root", "--baseline", "root-blank", "-f", "paths")
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	snapshotSeen := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !snapshotSeen; time.Sleep(time.Millisecond) {
+		entries, _ := os.ReadDir(top)
+		for _, e := range entries {
+			snapshotSeen = snapshotSeen || strings.HasPrefix(e.Name(), ".fsdiff-")
+		}
+	}
+	if !snapshotSeen {
+		cmd.Process.Kill()
+		t.Fatalf("the send source made no .fsdiff- snapshot\n%s", errb.String())
+	}
+	cmd.Process.Signal(sig)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("after %v: %v (want exit %d); the stream may have ended first\n%s", sig, err, exitInterrupted, errb.String())
+	}
+	entries, _ := os.ReadDir(top)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".fsdiff-") {
+			t.Errorf("snapshot %s left after %v", e.Name(), sig)
 		}
 	}
 }

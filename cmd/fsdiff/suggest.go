@@ -126,9 +126,14 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 // header describes the audit for the snippet's comment.
 func header(a *audited) suggest.Header {
 	info := a.target.Info
-	h := suggest.Header{Version: version(), Time: now(), Source: "btrfs generation of subvolume " + info.Root,
+	h := suggest.Header{Version: version(), Time: now(), Source: fmt.Sprintf("%s source, root %s", info.Source, info.Root),
 		Baseline: fmt.Sprintf("%s (generation %d)", info.Baseline, info.BaselineGeneration)}
-	if info.Baseline == "" {
+	switch {
+	case info.Source != snapshot.Btrfs && info.Baseline != "":
+		h.Baseline = info.Baseline
+	case info.Source != snapshot.Btrfs:
+		h.Baseline = "none"
+	case info.Baseline == "":
 		h.Baseline = fmt.Sprintf("the root's creation (generation %d)", info.BaselineGeneration)
 	}
 	if name, err := a.target.ReadFile("/etc/hostname"); err == nil {

@@ -59,8 +59,10 @@ type Image struct {
 //   - "fresh": a new empty subvolume "root" with no blank snapshot (the
 //     impermanence README's layout), then filled.
 //   - "guekka": GuekkaListing, a published fs-diff.sh output, replayed on a
-//     root restored from an empty blank.
-var Scenarios = []string{"blank", "fresh", "guekka"}
+//     root restored from an empty blank;
+//   - "oldroots": "fresh", then moved to OldRoot as the impermanence
+//     README's rollback does at the next boot, and a new empty root made.
+var Scenarios = []string{"blank", "fresh", "guekka", "oldroots"}
 
 // Build makes the image of a scenario in dir as <scenario>.img and writes
 // its truth to <scenario>.truth.json.
@@ -93,6 +95,8 @@ func Build(dir, scenario string) (*Image, error) {
 		b.fresh()
 	case "guekka":
 		b.guekka()
+	case "oldroots":
+		b.oldRoots()
 	default:
 		b.err = fmt.Errorf("unknown scenario %q", scenario)
 	}

@@ -209,6 +209,22 @@ func (b *builder) mkdirAll(rel string) {
 	b.mkdir(rel, 0o755)
 }
 
+// OldRoot is where the "oldroots" scenario keeps the previous boot's root.
+const OldRoot = "old_roots/2026-11-20_08:00:00"
+
+// oldRoots is the impermanence README's rollback: at boot, the previous
+// root moves to old_roots/<timestamp> and a new empty root is created; the
+// old root is what the truth describes.
+func (b *builder) oldRoots() {
+	b.fresh()
+	if b.err != nil {
+		return
+	}
+	b.do(os.Rename(b.root, filepath.Join(b.top, OldRoot))) // fresh made old_roots
+
+	b.do(run("btrfs", "subvolume", "create", b.root))
+}
+
 // changes creates one of every kind of entry.
 func (b *builder) changes() {
 	b.created = map[string]Entry{}

@@ -92,10 +92,10 @@ func TestGenerationBlank(t *testing.T) {
 		name string
 		opts snapshot.Options
 	}{
-		{"relative to --mount", snapshot.Options{Mount: top, Root: "root", Baseline: "root-blank"}},
-		{"baseline found by parent UUID", snapshot.Options{Mount: top, Root: "root"}},
-		{"absolute paths", snapshot.Options{Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")}},
-		{"detached top level from --device", snapshot.Options{Device: loopDevice(t, top), Root: "root"}},
+		{"relative to --mount", snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"}},
+		{"baseline found by parent UUID", snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root"}},
+		{"absolute paths", snapshot.Options{Source: snapshot.Btrfs, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")}},
+		{"detached top level from --device", snapshot.Options{Source: snapshot.Btrfs, Device: loopDevice(t, top), Root: "root"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, info := scan(t, tc.opts)
@@ -104,6 +104,20 @@ func TestGenerationBlank(t *testing.T) {
 				t.Errorf("baseline %q, want /root-blank; decisions: %q", info.Baseline, info.Decisions)
 			}
 		})
+	}
+}
+
+// TestAutoSource: auto-detection picks send where the baseline is not
+// empty (deletions matter), generation IDs where it is.
+func TestAutoSource(t *testing.T) {
+	for scenario, want := range map[string]snapshot.Source{"blank": snapshot.Send, "guekka": snapshot.Btrfs, "fresh": snapshot.Btrfs} {
+		img := imagetest.Get(t, scenario)
+		top := imagetest.Mount(t, img.File)
+		got, info := scan(t, snapshot.Options{Device: loopDevice(t, top), Root: "root"})
+		if info.Source != want {
+			t.Errorf("%s: source %s, want %s; decisions %q", scenario, info.Source, want, info.Decisions)
+		}
+		compare(t, got, img.Truth, string(want))
 	}
 }
 
@@ -123,7 +137,7 @@ func TestGenerationFresh(t *testing.T) {
 func TestGenerationAtimeOnly(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
-	got, _ := scan(t, snapshot.Options{Mount: top, Root: "root"})
+	got, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root"})
 	for _, c := range got {
 		if strings.HasPrefix(c.Path, "/base/atime") {
 			t.Errorf("atime-only change reported: %+v", c)

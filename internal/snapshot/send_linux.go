@@ -42,24 +42,35 @@ type sendArgs struct {
 
 // prepareSend sets t up to scan with the send source.
 func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nested []NestedSubvolume) error {
-	basePath := o.opts.Baseline
-	if !filepath.IsAbs(basePath) {
-		top, err := o.topLevel()
-		if err != nil {
-			return err
-		}
-		basePath = fdPath(top) + "/" + cleanRel(base.Path)
+	basePath, err := o.basePath(base)
+	if err != nil {
+		return err
 	}
 	if ro, err := btrfs.IsReadOnly(basePath); err == nil && !ro {
 		return fmt.Errorf("%w: baseline %q is writable: btrfs send compares read-only subvolumes (btrfs property set %s ro true)", ErrSendBaseline, base.Path, base.Path)
 	}
-	dir := filepath.Dir(o.rootPath)
+	rootPath := o.rootPath
+	var st unix.Statfs_t
+	if unix.Statfs(filepath.Dir(rootPath), &st) == nil && st.Flags&unix.ST_RDONLY != 0 {
+		// fsdiff's own top-level mount is read-only; the snapshot needs a
+		// writable one, as private and short-lived.
+		if o.device == "" || o.rootRel == "" {
+			return fmt.Errorf("%w: %s is read-only, and the send source makes its snapshot next to the root", ErrSendBaseline, filepath.Dir(rootPath))
+		}
+		top, err := o.mountDetached(o.device, true)
+		if err != nil {
+			return err
+		}
+		rootPath = fdPath(top) + "/" + o.rootRel
+		t.note("top level: %s mounted again, writable, detached and private, for the snapshot", o.device)
+	}
+	dir := filepath.Dir(rootPath)
 	if removed := removeLeftovers(dir); len(removed) > 0 {
 		t.note("removed %d snapshots left by interrupted runs: %s", len(removed), strings.Join(removed, ", "))
 	}
 	t.note("source: btrfs send --no-data of a temporary read-only snapshot of the root against the baseline")
 	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
-		snap, err := tempSnapshot(o.rootPath, dir)
+		snap, err := tempSnapshot(rootPath, dir)
 		if err != nil {
 			return err
 		}
@@ -85,7 +96,39 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 	return nil
 }
 
-// snapshot is a temporary read-only snapshot, held open and locked.
+// basePath is the baseline's directory, as a path.
+func (o *opener) basePath(base *btrfs.SubvolInfo) (string, error) {
+	if filepath.IsAbs(o.opts.Baseline) {
+		return o.opts.Baseline, nil
+	}
+	top, err := o.topLevel()
+	if err != nil {
+		return "", err
+	}
+	return fdPath(top) + "/" + cleanRel(base.Path), nil
+}
+
+// deletionsMatter says whether a baseline holds anything but its root
+// directory: then entries can be deleted or moved, which only the send
+// source sees, and it is read-only, as send needs.
+func (o *opener) deletionsMatter(base *btrfs.SubvolInfo) bool {
+	p, err := o.basePath(base)
+	if err != nil {
+		return false
+	}
+	if ro, err := btrfs.IsReadOnly(p); err != nil || !ro {
+		return false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) > 0
+}
+
+// tempSnap is a temporary read-only snapshot, held open and locked.
 type tempSnap struct {
 	path string
 	f    *os.File

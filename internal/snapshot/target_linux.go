@@ -89,7 +89,11 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Source == Send {
+	if cmpSource(opts.Source, Auto) == Auto && base != nil && o.deletionsMatter(base) {
+		t.Info.Source = Send
+		t.note("source: send, because the baseline is not empty: deletions and renames matter")
+	}
+	if t.Info.Source == Send {
 		if base == nil {
 			return nil, fmt.Errorf("%w: the send source compares two subvolumes", ErrNoBaseline)
 		}
@@ -133,6 +137,8 @@ type opener struct {
 	top        *os.File
 	rootReason string
 	rootPath   string // the root's directory, as a path the btrfs library can open
+	rootRel    string // the root's path under the top level, when it was opened there
+	device     string // the device of a top level fsdiff mounted itself
 }
 
 func (o *opener) mountInfo() ([]Mount, error) {
@@ -187,7 +193,7 @@ func (o *opener) topLevel() (*os.File, error) {
 		o.t.Info.TopLevel = o.opts.Mount
 		o.t.note("top level: %s (--mount)", o.opts.Mount)
 	case o.opts.Device != "":
-		if o.top, err = o.mountDetached(o.opts.Device); err != nil {
+		if o.top, err = o.mountDetached(o.opts.Device, false); err != nil {
 			return nil, err
 		}
 		o.t.note("top level: %s mounted read-only, detached and private (--device)", o.opts.Device)
@@ -207,7 +213,7 @@ func (o *opener) topLevel() (*os.File, error) {
 				}
 			}
 		}
-		if o.top, err = o.mountDetached(m.Source); err != nil {
+		if o.top, err = o.mountDetached(m.Source, false); err != nil {
 			return nil, err
 		}
 		o.t.note("top level: %s (the device of /) mounted read-only, detached and private", m.Source)
@@ -220,7 +226,7 @@ func (o *opener) topLevel() (*os.File, error) {
 // never attaches it anywhere: no directory is created, no other process can
 // see it, and the kernel removes it when its last descriptor closes, however
 // fsdiff exits.
-func (o *opener) mountDetached(device string) (*os.File, error) {
+func (o *opener) mountDetached(device string, writable bool) (*os.File, error) {
 	fsfd, err := unix.Fsopen("btrfs", unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("mounting the top level of %q: fsopen: %w", device, permissionError(err))
@@ -235,8 +241,8 @@ func (o *opener) mountDetached(device string) (*os.File, error) {
 		return nil, fmt.Errorf("mounting the top level of %q: %w", device, permissionError(err))
 	}
 	attrs := unix.MOUNT_ATTR_RDONLY
-	if o.opts.Source == Send {
-		attrs = 0 // the send source makes its snapshot there
+	if writable {
+		attrs = 0 // only for the send source's snapshot
 	}
 	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attrs)
 	if err != nil {
@@ -244,7 +250,7 @@ func (o *opener) mountDetached(device string) (*os.File, error) {
 	}
 	f := os.NewFile(uintptr(mfd), device+" (top level)")
 	o.t.closers = append(o.t.closers, f.Close)
-	o.t.Info.TopLevel = device
+	o.t.Info.TopLevel, o.device = device, device
 	return f, nil
 }
 
@@ -272,7 +278,7 @@ func (o *opener) openRoot() (*os.File, error) {
 		o.rootReason = "mounted at /"
 		o.t.liveMounts = o.mounts
 	}
-	o.rootPath = fdPath(top) + "/" + cleanRel(rel)
+	o.rootPath, o.rootRel = fdPath(top)+"/"+cleanRel(rel), cleanRel(rel)
 	return o.openSubvolume(top, rel)
 }
 

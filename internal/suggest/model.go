@@ -95,7 +95,7 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 		e := entries[i]
 		owners[e.Path] = Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
 		switch {
-		case a == "":
+		case a == "" || e.Kind == snapshot.Deleted: // nothing to keep of what is gone
 			continue
 		case e.Category == classify.Persisted:
 			declared[a] = true

@@ -1,5 +1,5 @@
 # Suggested by fsdiff devel for host unknown at 2026-01-01T00:00:00Z.
-# Source: btrfs generation of subvolume /root; baseline: /root-blank (generation 8).
+# Source: send source, root /root; baseline: /root-blank.
 # Commented-out entries are state no rule knows: uncomment what should survive a reboot.
 {
   environment.persistence."/persist" = {

@@ -1,5 +1,5 @@
 # Suggested by fsdiff devel for host unknown at 2026-01-01T00:00:00Z.
-# Source: btrfs generation of subvolume /root; baseline: /root-blank (generation 8).
+# Source: btrfs source, root /root; baseline: /root-blank (generation 8).
 {
   preservation.enable = true;
   preservation.preserveAt."/persist" = {
