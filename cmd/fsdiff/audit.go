@@ -63,6 +63,7 @@ type audited struct {
 	// incomplete is set when something could not be read: the answer is
 	// still printed, then the command fails with it.
 	incomplete error
+	problems   []error // everything that could not be read, vanished entries included
 }
 
 // audit opens the target, scans it and classifies every change. The caller
@@ -105,6 +106,7 @@ func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Wr
 		a.entries = append(a.entries, classify.Entry{Change: c, Verdict: classifier.Classify(c)})
 		return nil
 	}, func(err error) {
+		a.problems = append(a.problems, err)
 		if errors.Is(err, fs.ErrNotExist) {
 			vanished++
 		} else {

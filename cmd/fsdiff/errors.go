@@ -14,6 +14,7 @@ import (
 // Exit codes, documented in the root command's help.
 const (
 	exitOK          = 0
+	exitUndeclared  = 1 // fsdiff check found undeclared state
 	exitError       = 2
 	exitInterrupted = 130
 )
@@ -49,6 +50,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "fsdiff: interrupted")
 		return exitInterrupted
+	case errors.As(err, new(checkFailed)):
+		fmt.Fprintf(stderr, "fsdiff: %v\n", err)
+		return exitUndeclared
 	}
 	fmt.Fprintf(stderr, "fsdiff: error: %v\n", err)
 	if h := hint(err); h != "" {

@@ -26,6 +26,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// extraCommands are commands that only some builds have (man.go).
+var extraCommands []func(stdout io.Writer) *cobra.Command
+
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{}
 	opts := auditOptions{global: g}
@@ -62,7 +65,10 @@ what it chose. It never writes to the filesystem it audits.
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	opts.addFlags(cmd.Flags())
 	g.addFlags(cmd.PersistentFlags())
-	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr))
+	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr))
+	for _, extra := range extraCommands {
+		cmd.AddCommand(extra(stdout))
+	}
 	return cmd
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,6 +96,31 @@ func TestRulesTable(t *testing.T) {
 	for line := range strings.SplitSeq(strings.TrimSuffix(tsv, "\n"), "\n") {
 		if n := strings.Count(line, "\t"); n != 6 {
 			t.Fatalf("tsv line with %d tabs: %q", n, line)
+		}
+	}
+}
+
+// TestCompletionAndMan: completions come from fsdiff completion SHELL, man
+// pages from the man command of a -tags docs build.
+func TestCompletionAndMan(t *testing.T) {
+	for shell, want := range map[string]string{"bash": "bash completion V2 for fsdiff", "zsh": "#compdef fsdiff", "fish": "complete -c fsdiff"} {
+		out, errs, code := fsdiff(t, "completion", shell)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("completion %s: exit %d, %d bytes\n%s", shell, code, len(out), errs)
+		}
+	}
+	if testing.Short() {
+		t.Skip("builds fsdiff with -tags docs")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("go", "run", "-tags", "docs", ".", "man", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run -tags docs . man: %v\n%s", err, out)
+	}
+	for _, page := range []string{"fsdiff.1", "fsdiff-check.1", "fsdiff-suggest.1", "fsdiff-explain.1", "fsdiff-rules.1", "fsdiff-version.1"} {
+		data, err := os.ReadFile(filepath.Join(dir, page))
+		if err != nil || !bytes.Contains(data, []byte(".TH \"FSDIFF\"")) {
+			t.Errorf("%s: %v, %.80q", page, err, data)
 		}
 	}
 }

@@ -93,10 +93,7 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 		Header:  header(a),
 		Users:   classify.ParsePasswd(a.files.passwd),
 		Groups:  classify.ParseGroup(a.files.group),
-		Stat: func(path string) (suggest.Owner, bool) {
-			uid, gid, mode, err := a.target.Owner(path)
-			return suggest.Owner{UID: uid, GID: gid, Mode: mode}, err == nil
-		},
+		Stat:    ownerOf(a),
 	}
 	if style == suggest.Preservation {
 		opts.FileMode = 0o644
@@ -121,6 +118,14 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 		err = writeAtomic(o.output, out, o.force)
 	}
 	return cmp.Or(err, a.incomplete)
+}
+
+// ownerOf looks up owners in the audited tree, for suggestions.
+func ownerOf(a *audited) func(string) (suggest.Owner, bool) {
+	return func(path string) (suggest.Owner, bool) {
+		uid, gid, mode, err := a.target.Owner(path)
+		return suggest.Owner{UID: uid, GID: gid, Mode: mode}, err == nil
+	}
 }
 
 // header describes the audit for the snippet's comment.

@@ -21,13 +21,33 @@ func version() string {
 	return "devel"
 }
 
+// buildDetails says which commit and toolchain built fsdiff.
+func buildDetails() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	details := bi.GoVersion
+	if rev := settings["vcs.revision"]; rev != "" {
+		if settings["vcs.modified"] == "true" {
+			rev += ", modified"
+		}
+		details = fmt.Sprintf("commit %s, %s, %s", rev, settings["vcs.time"], details)
+	}
+	return details
+}
+
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print fsdiff's version",
+		Short: "Print fsdiff's version, commit and toolchain",
 		Args:  usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(stdout, "fsdiff %s\n", version())
+			_, err := fmt.Fprintf(stdout, "fsdiff %s (%s)\n", version(), buildDetails())
 			return err
 		},
 	}

@@ -62,7 +62,9 @@ type Image struct {
 //     root restored from an empty blank;
 //   - "oldroots": "fresh", then moved to OldRoot as the impermanence
 //     README's rollback does at the next boot, and a new empty root made.
-var Scenarios = []string{"blank", "fresh", "guekka", "oldroots"}
+//   - "quiet": a root restored from an empty blank whose drift is managed
+//     or ephemeral only; "newservice": the same with /var/lib/foo.
+var Scenarios = []string{"blank", "fresh", "guekka", "oldroots", "quiet", "newservice"}
 
 // Build makes the image of a scenario in dir as <scenario>.img and writes
 // its truth to <scenario>.truth.json.
@@ -97,6 +99,10 @@ func Build(dir, scenario string) (*Image, error) {
 		b.guekka()
 	case "oldroots":
 		b.oldRoots()
+	case "quiet":
+		b.quiet(false)
+	case "newservice":
+		b.quiet(true)
 	default:
 		b.err = fmt.Errorf("unknown scenario %q", scenario)
 	}

@@ -199,8 +199,38 @@ func (b *builder) guekka() {
 	}
 }
 
+// quiet is a root after a boot whose drift NixOS manages or may lose:
+// nothing to persist. newservice is the same with a new service's state.
+func (b *builder) quiet(newService bool) {
+	b.root = filepath.Join(b.top, "root")
+	b.do(run("btrfs", "subvolume", "create", b.root))
+	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, filepath.Join(b.top, "root-blank")))
+	b.do(run("btrfs", "subvolume", "delete", b.root))
+	b.do(run("btrfs", "subvolume", "snapshot", filepath.Join(b.top, "root-blank"), b.root))
+	b.oldDirs = map[string]bool{"/": true}
+	b.created, b.changed = map[string]Entry{}, map[string]Entry{}
+	for _, d := range []string{"etc", "var/lib/NetworkManager", "var/cache/man", "tmp"} {
+		b.mkdirAll(d)
+	}
+	b.file("etc/.clean", "sudoers\n", 0o644)
+	b.file("etc/sudoers", "root ALL=(ALL:ALL) ALL\n", 0o440)
+	b.file("etc/.updated", "TIMESTAMP_NSEC=1\n", 0o644)
+	b.symlink("/etc/static/hosts", "etc/hosts")
+	b.file("var/.updated", "TIMESTAMP_NSEC=1\n", 0o644)
+	b.file("var/lib/NetworkManager/internal-eth0.lease", "lease\n", 0o644)
+	b.file("var/cache/man/index.db", "x", 0o644)
+	b.file("tmp/x", "x", 0o644)
+	if newService {
+		b.mkdirAll("var/lib/foo")
+		b.file("var/lib/foo/state", "state\n", 0o600)
+	}
+}
+
 // mkdirAll creates rel and its missing parents, recording each.
 func (b *builder) mkdirAll(rel string) {
+	if _, ok := b.created["/"+rel]; ok {
+		return
+	}
 	if parent := path.Dir(rel); parent != "." {
 		if _, ok := b.created["/"+parent]; !ok {
 			b.mkdirAll(parent)

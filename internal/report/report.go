@@ -252,12 +252,12 @@ func writeTable(w io.Writer, entries []classify.Entry, all bool) error {
 	if all {
 		header = []string{"CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON"}
 		for _, e := range entries {
-			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), brief(e.Reason)})
+			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), Brief(e.Reason)})
 		}
 	} else {
 		header = []string{"CATEGORY", "PATH", "FILES", "SIZE", "REASON"}
 		for _, g := range group(entries) {
-			rows = append(rows, []string{category(g.Verdict), names.Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), brief(g.Reason)})
+			rows = append(rows, []string{category(g.Verdict), names.Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), Brief(g.Reason)})
 		}
 	}
 	return WriteTable(w, header, rows)
@@ -267,8 +267,8 @@ func writeTable(w io.Writer, entries []classify.Entry, all bool) error {
 // JSON formats give all of it.
 const briefLen = 72
 
-// brief cuts a reason to briefLen bytes at a word boundary.
-func brief(reason string) string {
+// Brief cuts a reason to briefLen bytes at a word boundary, for tables.
+func Brief(reason string) string {
 	if len(reason) <= briefLen {
 		return reason
 	}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/suggest"
+	"github.com/spf13/cobra"
+)
+
+type checkOptions struct {
+	global  *globalOptions
+	target  targetOptions
+	failOn  []string
+	format  string
+	junit   string
+	metrics string
+}
+
+func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	opts := checkOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Fail when the root holds state the configuration does not declare",
+		Long: `check audits the root like fsdiff does and fails when an anchor falls in a
+failing category (--fail-on, default persist and unknown): the gate for CI
+and fleets. It prints the failing anchors and the Nix that would declare
+them; --format json prints the versioned report (docs/check-report.md),
+--junit and --metrics write files for CI systems and Prometheus.
+
+To allow a path, write a user rule (ephemeral /var/lib/foo/**) in a --rules
+file, $XDG_CONFIG_HOME/fsdiff/rules or /etc/fsdiff/rules.
+
+Exit status:
+  0    no undeclared state
+  1    undeclared state found
+  2    usage error, or an error that makes the answer incomplete
+  130  interrupted (SIGINT or SIGTERM)`,
+		Example: `  sudo fsdiff check
+  sudo fsdiff check --declared persistence.json --format json --junit report.xml
+  sudo fsdiff check --fail-on persist --metrics /var/lib/node-exporter/fsdiff.prom`,
+		Args: usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), &opts, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	opts.target.addFlags(f)
+	f.StringSliceVar(&opts.failOn, "fail-on", []string{"persist", "unknown"}, "categories that fail the check: persist, unknown, persisted, ephemeral, managed")
+	f.StringVarP(&opts.format, "format", "f", "table", "table, or json for the report")
+	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
+	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
+	return cmd
+}
+
+// checkFailed is the outcome of a check that found undeclared state.
+type checkFailed struct{ anchors, paths int }
+
+func (e checkFailed) Error() string {
+	return fmt.Sprintf("%d anchors (%d paths) of undeclared state", e.anchors, e.paths)
+}
+
+func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) error {
+	var failOn []classify.Category
+	for _, s := range o.failOn {
+		c, ok := classify.ParseCategory(strings.TrimSpace(s))
+		if !ok {
+			return flagError{fmt.Errorf("--fail-on %q: want persist, unknown, persisted, ephemeral or managed", s)}
+		}
+		failOn = append(failOn, c)
+	}
+	if o.format != "table" && o.format != "json" {
+		return flagError{fmt.Errorf("unknown --format %q: want table or json", o.format)}
+	}
+	start := time.Now()
+	a, err := audit(ctx, o.global, &o.target, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.target.Close()
+	r := report.NewCheckReport(a.entries, failOn, a.target.Info)
+	r.Version, r.Time, r.Duration = version(), now(), time.Since(start).Seconds()
+	r.Host = header(a).Host
+	for _, p := range a.problems {
+		r.Errors = append(r.Errors, p.Error())
+	}
+
+	if o.junit != "" {
+		data, err := r.JUnit()
+		if err == nil {
+			err = writeAtomic(o.junit, data, true)
+		}
+		if err != nil {
+			return fmt.Errorf("writing the JUnit report: %w", err)
+		}
+	}
+	if o.metrics != "" {
+		if err := writeAtomic(o.metrics, r.Metrics(), true); err != nil {
+			return fmt.Errorf("writing metrics: %w", err)
+		}
+	}
+	if o.format == "json" {
+		data, err := r.JSON()
+		if err != nil {
+			return err
+		}
+		if _, err := stdout.Write(data); err != nil {
+			return err
+		}
+	} else if err := writeCheck(stdout, a, r); err != nil {
+		return err
+	}
+	if a.incomplete != nil {
+		return a.incomplete
+	}
+	if failing := r.Failing(); len(failing) > 0 {
+		paths := 0
+		for _, f := range failing {
+			paths += f.Paths
+		}
+		return checkFailed{len(failing), paths}
+	}
+	return nil
+}
+
+// writeCheck prints the failing anchors, then the Nix that declares them.
+func writeCheck(w io.Writer, a *audited, r *report.CheckReport) error {
+	failing := r.Failing()
+	if len(failing) == 0 {
+		_, err := fmt.Fprintf(w, "no undeclared state: %d changed paths, none %s\n", len(a.entries), strings.Join(r.FailOn, " or "))
+		return err
+	}
+	rows := make([][]string, len(failing))
+	for i, f := range failing {
+		rows[i] = []string{f.Category, names.Escape(string(f.Anchor)), fmt.Sprint(f.Paths), report.Brief(f.Reason)}
+	}
+	if err := report.WriteTable(w, []string{"CATEGORY", "PATH", "FILES", "REASON"}, rows); err != nil {
+		return err
+	}
+	// The suggestion holds the persist anchors and, commented out, the
+	// unknown ones: what the default --fail-on fails on.
+	p := suggest.Build(a.entries, suggest.Options{Storage: storageOf(a.target.LiveMounts()), Header: header(a),
+		Users: classify.ParsePasswd(a.files.passwd), Groups: classify.ParseGroup(a.files.group), Stat: ownerOf(a)})
+	if _, err := fmt.Fprintln(w, "\nTo declare it (fsdiff suggest prints this with every option):"); err != nil {
+		return err
+	}
+	_, err := w.Write(p.Nix(suggest.Impermanence))
+	return err
+}

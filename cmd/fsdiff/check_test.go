@@ -1,0 +1,139 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// TestCheckExitCodes: 0 for drift NixOS manages or may lose, 1 for a new
+// service's state, 2 for a bad flag; a user rule allows a path.
+func TestCheckExitCodes(t *testing.T) {
+	quiet := imagetest.Mount(t, imagetest.Get(t, "quiet").File)
+	out, errs, code := fsdiff(t, "check", "--mount", quiet, "--root", "root")
+	if code != exitOK || !strings.HasPrefix(out, "no undeclared state: ") {
+		t.Errorf("quiet root: exit %d\n%s%s", code, out, errs)
+	}
+	service := imagetest.Mount(t, imagetest.Get(t, "newservice").File)
+	out, errs, code = fsdiff(t, "check", "--mount", service, "--root", "root")
+	if code != exitUndeclared || !strings.Contains(out, "unknown   /var/lib/foo ") || !strings.Contains(out, `# "/var/lib/foo"`) ||
+		!strings.Contains(errs, "fsdiff: 1 anchors (1 paths) of undeclared state\n") {
+		t.Errorf("new service: exit %d\n%s%s", code, out, errs)
+	}
+	allow := writeFile(t, "allow.rules", "ephemeral /var/lib/foo/** - a cache that happens to live in /var/lib\n")
+	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--rules", allow); code != exitOK {
+		t.Errorf("allowed by a user rule: exit %d\n%s", code, errs)
+	}
+	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--fail-on", "persist"); code != exitOK {
+		t.Errorf("--fail-on persist: exit %d\n%s", code, errs)
+	}
+	for _, bad := range [][]string{{"--fail-on", "sometimes"}, {"--format", "yaml"}, {"--bogus"}} {
+		if _, errs, code := fsdiff(t, append([]string{"check", "--mount", service, "--root", "root"}, bad...)...); code != exitError {
+			t.Errorf("check %q: exit %d\n%s", bad, code, errs)
+		}
+	}
+}
+
+// TestCheckReports: the JSON report validates against the committed
+// schema; the JUnit and metrics files parse with real parsers.
+func TestCheckReports(t *testing.T) {
+	top := imagetest.Mount(t, imagetest.Get(t, "blank").File)
+	dir := t.TempDir()
+	junit, metrics := filepath.Join(dir, "report.xml"), filepath.Join(dir, "fsdiff.prom")
+	out, errs, code := fsdiff(t, "check", "--mount", top, "--root", "root", "--format", "json", "--junit", junit, "--metrics", metrics)
+	if code != exitUndeclared {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+
+	schema, err := jsonschema.NewCompiler().Compile("../../docs/check-report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		t.Errorf("the report does not validate against docs/check-report.schema.json: %v", err)
+	}
+	var r struct {
+		Passed  bool           `json:"passed"`
+		Counts  map[string]int `json:"counts"`
+		Anchors []struct {
+			Anchor   string `json:"anchor"`
+			Category string `json:"category"`
+			Failing  bool   `json:"failing"`
+		} `json:"anchors"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	failing := 0
+	for _, a := range r.Anchors {
+		if a.Failing {
+			failing++
+		}
+	}
+	if r.Passed || r.Counts["persist"] == 0 || failing == 0 {
+		t.Errorf("report: passed %v, counts %v, %d failing anchors", r.Passed, r.Counts, failing)
+	}
+
+	data, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Cases    []struct {
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"failure"`
+		} `xml:"testcase"`
+	}
+	if err := xml.Unmarshal(data, &suite); err != nil {
+		t.Fatalf("JUnit report: %v\n%s", err, data)
+	}
+	if suite.Failures != failing || suite.Tests != failing || len(suite.Cases) != failing || suite.Cases[0].Failure == nil {
+		t.Errorf("JUnit: %d tests, %d failures, want %d\n%s", suite.Tests, suite.Failures, failing, data)
+	}
+
+	data, err = os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("metrics: %v\n%s", err, data)
+	}
+	paths := map[string]float64{}
+	for _, m := range families["fsdiff_paths"].GetMetric() {
+		paths[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+	}
+	for cat, n := range r.Counts {
+		if paths[cat] != float64(n) {
+			t.Errorf("fsdiff_paths{category=%q} = %v, want %d", cat, paths[cat], n)
+		}
+	}
+	for _, name := range []string{"fsdiff_check_failed", "fsdiff_errors", "fsdiff_last_run_timestamp_seconds", "fsdiff_last_run_duration_seconds", "fsdiff_anchors"} {
+		if families[name] == nil {
+			t.Errorf("metrics lack %s", name)
+		}
+	}
+	if families["fsdiff_check_failed"].GetMetric()[0].GetGauge().GetValue() != 1 {
+		t.Errorf("fsdiff_check_failed is not 1")
+	}
+}
