@@ -126,3 +126,32 @@ func bindSuffix(root string) string {
 	}
 	return ":" + root
 }
+
+// liveClassifier classifies paths of the running system: its rules, its
+// /etc/.clean, /etc/passwd and /etc/group, and its mounts as declared
+// persistence. It also returns those files.
+func (g *globalOptions) liveClassifier() (*classify.Classifier, rootFiles, error) {
+	rules, err := g.loadRules()
+	if err != nil {
+		return nil, rootFiles{}, err
+	}
+	var files rootFiles
+	for name, dst := range map[string]*[]byte{"/etc/.clean": &files.etcClean, "/etc/passwd": &files.passwd, "/etc/group": &files.group} {
+		if *dst, err = os.ReadFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, rootFiles{}, err
+		}
+	}
+	c, err := g.classifier(rules, files, liveMounts())
+	return c, files, err
+}
+
+// liveMounts reads this process's mount table; nil where there is none.
+func liveMounts() []snapshot.Mount {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	mounts, _ := snapshot.ParseMountInfo(f)
+	return mounts
+}

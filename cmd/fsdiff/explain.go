@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -37,23 +36,7 @@ and /etc/.clean come from this host; --rules, --declared and --context apply.
 }
 
 func runExplain(_ context.Context, g *globalOptions, paths []string, stdout io.Writer) error {
-	rules, err := g.loadRules()
-	if err != nil {
-		return err
-	}
-	var files rootFiles
-	for name, dst := range map[string]*[]byte{"/etc/.clean": &files.etcClean, "/etc/passwd": &files.passwd} {
-		var err error
-		if *dst, err = os.ReadFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	var live []snapshot.Mount
-	if f, err := os.Open("/proc/self/mountinfo"); err == nil {
-		live, _ = snapshot.ParseMountInfo(f)
-		f.Close()
-	}
-	c, err := g.classifier(rules, files, live)
+	c, _, err := g.liveClassifier()
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ type Summary struct {
 // Anchor sums up the paths seen under one anchor.
 type Anchor struct {
 	classify.Verdict
-	Type  snapshot.Type // of the anchor itself, as it is now
+	Self  snapshot.Change // the anchor itself, as it was when first met
 	Paths int
 	Bytes int64
 }
@@ -44,7 +44,9 @@ type Anchor struct {
 func (s *Summary) Entries() []classify.Entry {
 	out := make([]classify.Entry, 0, len(s.Anchors))
 	for _, a := range s.Anchors {
-		out = append(out, classify.Entry{Change: snapshot.Change{Path: a.Anchor, Kind: snapshot.Created, Type: a.Type, Size: a.Bytes}, Verdict: a.Verdict})
+		c := a.Self
+		c.Path, c.Kind = a.Anchor, snapshot.Created
+		out = append(out, classify.Entry{Change: c, Verdict: a.Verdict})
 	}
 	return out
 }
@@ -71,8 +73,9 @@ func newTally() *tally {
 }
 
 // add records a classified path and says whether it is new to the tally;
-// for a counted anchor it also returns the anchor's new count.
-func (t *tally) add(e classify.Entry, all bool) (isNew bool, count int) {
+// for a counted anchor it also returns the anchor's new count. self
+// describes the anchor, for an anchor met for the first time.
+func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Change, bool)) (isNew bool, count int) {
 	anchor := e.Anchor
 	if anchor == "" {
 		anchor = e.Path
@@ -88,12 +91,14 @@ func (t *tally) add(e classify.Entry, all bool) (isNew bool, count int) {
 	if a == nil {
 		a = &Anchor{Verdict: e.Verdict}
 		a.Anchor = anchor
+		if e.Path == anchor {
+			a.Self = e.Change
+		} else if c, ok := self(anchor); ok {
+			a.Self = c
+		} else {
+			a.Self.Type = snapshot.Dir
+		}
 		t.anchors[k] = a
-	}
-	if e.Path == anchor {
-		a.Type = e.Type
-	} else if a.Type == 0 {
-		a.Type = snapshot.Dir
 	}
 	a.Paths++
 	if e.Type == snapshot.File {

@@ -178,7 +178,7 @@ func (r *runner) seen(p string, kind snapshot.Kind) {
 	}
 	c.Kind = kind
 	e := classify.Entry{Change: c, Verdict: r.opts.Classifier.Classify(c)}
-	isNew, count := r.tally.add(e, r.opts.All)
+	isNew, count := r.tally.add(e, r.opts.All, stat)
 	if !isNew {
 		return
 	}

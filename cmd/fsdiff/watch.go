@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/suggest"
+	"github.com/fsdiff-nix/fsdiff/internal/watch"
+	"github.com/spf13/cobra"
+)
+
+type watchOptions struct {
+	global *globalOptions
+	dur    time.Duration
+	format string
+	all    bool
+}
+
+func newWatchCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	opts := watchOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "watch [PATH...]",
+		Short: "Show state as it appears, while you set up a host",
+		Long: `watch follows the live root (default /) with inotify and prints each new or
+changed path once, classified, as it appears: "+ persist  /var/lib/grafana/
+grafana.db". Every directory is watched, and one that appears is scanned
+too. It skips /nix, /proc, /sys, /dev, /run and every other mount, such
+as persistent storage. Paths of ephemeral, managed and persisted anchors
+are counted per anchor ("= ephemeral  /root/.cache  100 paths") at each
+power of ten instead (--all prints them all).
+
+On SIGINT, or after --for, it prints the summary table and the Nix that
+would persist what it saw.
+` + exitStatusHelp,
+		Example: `  sudo fsdiff watch                      # while you start services; Ctrl-C to stop
+  sudo fsdiff watch --for 10m /var/lib
+  sudo fsdiff watch --format ndjson | jq 'select(.category == "persist")'`,
+		Args: usage(cobra.ArbitraryArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runWatch(cmd.Context(), &opts, args, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&opts.dur, "for", 0, "stop after this long (default: until SIGINT)")
+	f.StringVarP(&opts.format, "format", "f", "text", "text, or ndjson for machines")
+	f.BoolVarP(&opts.all, "all", "a", false, "print every path, managed and ephemeral ones too")
+	return cmd
+}
+
+// liveSkips are the paths a watch of / never enters.
+var liveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run", "/.zfs"}
+
+func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stderr io.Writer) error {
+	if o.format != "text" && o.format != "ndjson" {
+		return flagError{fmt.Errorf("unknown --format %q: want text or ndjson", o.format)}
+	}
+	paths := args
+	if len(paths) == 0 {
+		paths = []string{"/"}
+	}
+	for i, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return err
+		}
+		paths[i] = abs
+	}
+	classifier, files, err := o.global.liveClassifier()
+	if err != nil {
+		return err
+	}
+	skip := map[string]bool{}
+	for _, p := range liveSkips {
+		skip[p] = true
+	}
+	if o.dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.dur)
+		defer cancel()
+	}
+	line := func(b []byte) { stdout.Write(b) } // the callbacks run one at a time, on the watch's loop
+	opts := watch.Options{
+		Paths: paths, Skip: skip, Classifier: classifier, All: o.all,
+		Report: func(e classify.Entry) {
+			if o.format == "ndjson" {
+				line(fmt.Appendf(nil, `{"event":"path","path":%s,"kind":"%s","type":"%s","category":"%s","anchor":%s,"reason":%s}`+"\n",
+					names.AppendJSON(nil, e.Path), e.Kind, e.Type, e.Category, names.AppendJSON(nil, e.Anchor), names.AppendJSON(nil, e.Reason)))
+				return
+			}
+			mark := "+"
+			if e.Kind.String() != "created" {
+				mark = "*"
+			}
+			line(fmt.Appendf(nil, "%s %-10s %s\n", mark, e.Category, names.Escape(e.Path)))
+		},
+		Aggregate: func(v classify.Verdict, n int) {
+			if o.format == "ndjson" {
+				line(fmt.Appendf(nil, `{"event":"count","anchor":%s,"category":"%s","paths":%d}`+"\n", names.AppendJSON(nil, v.Anchor), v.Category, n))
+				return
+			}
+			line(fmt.Appendf(nil, "= %-10s %s  %d paths\n", v.Category, names.Escape(v.Anchor), n))
+		},
+		Notice: func(msg string) { fmt.Fprintf(stderr, "fsdiff: note: %s\n", msg) },
+	}
+	fmt.Fprintf(stderr, "fsdiff: watching %d paths; stop with Ctrl-C\n", len(paths))
+	summary, err := watch.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if o.format == "ndjson" {
+		return nil
+	}
+	rows := [][]string{}
+	for _, a := range summary.Anchors {
+		rows = append(rows, []string{a.Category.String(), names.Escape(a.Anchor), strconv.Itoa(a.Paths), report.Brief(a.Reason)})
+	}
+	fmt.Fprintln(stdout)
+	if err := report.WriteTable(stdout, []string{"CATEGORY", "PATH", "PATHS", "REASON"}, rows); err != nil {
+		return err
+	}
+	p := suggest.Build(summary.Entries(), suggest.Options{Storage: storageOf(liveMounts()),
+		Header: suggest.Header{Host: hostname(), Time: now(), Source: "fsdiff watch of " + fmt.Sprint(paths), Baseline: "what existed when the watch began", Version: version()},
+		Users:  classify.ParsePasswd(files.passwd), Groups: classify.ParseGroup(files.group)})
+	fmt.Fprintln(stdout)
+	_, err = stdout.Write(p.Nix(suggest.Impermanence))
+	return err
+}
+
+func hostname() names.String {
+	name, _ := os.Hostname()
+	return names.String(name)
+}
