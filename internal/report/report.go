@@ -175,7 +175,9 @@ func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
 }
 
 func appendInfoJSON(buf []byte, in snapshot.Info) []byte {
-	buf = append(buf, `{"root": `...)
+	buf = append(buf, `{"kind": `...)
+	buf = names.AppendJSON(buf, string(in.Source))
+	buf = append(buf, `, "root": `...)
 	buf = names.AppendJSON(buf, in.Root)
 	buf = fmt.Appendf(buf, `, "root_id": %d, "top_level": `, in.RootID)
 	buf = names.AppendJSON(buf, in.TopLevel)
