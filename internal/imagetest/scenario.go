@@ -57,12 +57,32 @@ func (b *builder) do(err error) {
 
 func (b *builder) p(rel string) string { return filepath.Join(b.root, rel) }
 
-// blank is the layout of "erase your darlings": a read-only blank snapshot
-// with a few files, and the root restored from it at boot.
-func (b *builder) blank() {
+// restoredRoot makes the "erase your darlings" layout: a root subvolume
+// filled by base, snapshotted read-only as root-blank, then restored from
+// it as at boot. The truth starts empty, with "/" as a baseline directory.
+func (b *builder) restoredRoot(base func()) {
 	b.root = filepath.Join(b.top, "root")
 	b.do(run("btrfs", "subvolume", "create", b.root))
 	b.oldDirs = map[string]bool{"/": true}
+	b.created, b.changed = map[string]Entry{}, map[string]Entry{}
+	base()
+	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, filepath.Join(b.top, "root-blank")))
+	b.do(run("btrfs", "subvolume", "delete", b.root))
+	b.do(run("btrfs", "subvolume", "snapshot", filepath.Join(b.top, "root-blank"), b.root))
+}
+
+// blank is the layout of "erase your darlings": a read-only blank snapshot
+// with a few files, and the root restored from it at boot.
+func (b *builder) blank() {
+	b.restoredRoot(b.blankBase)
+	if b.err != nil {
+		return
+	}
+	b.baselineChanges()
+}
+
+// blankBase is the blank snapshot's tree: files to change in every way.
+func (b *builder) blankBase() {
 	for _, d := range []string{"etc", "var", "var/lib", "home", "home/alice", "nix", "proc", "dev", "tmp", "base", "base/atime-dir", "base/delete-dir"} {
 		b.do(os.Mkdir(b.p(d), 0o755))
 		b.oldDirs["/"+d] = true
@@ -79,12 +99,11 @@ func (b *builder) blank() {
 		b.do(os.Chtimes(b.p(name), old, old))
 	}
 	b.do(os.Chtimes(b.p("base/atime-dir"), old, old))
-	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, filepath.Join(b.top, "root-blank")))
-	b.do(run("btrfs", "subvolume", "delete", b.root))
-	b.do(run("btrfs", "subvolume", "snapshot", filepath.Join(b.top, "root-blank"), b.root))
-	if b.err != nil {
-		return
-	}
+}
+
+// baselineChanges creates one of every entry, then changes, deletes and
+// moves the baseline's files.
+func (b *builder) baselineChanges() {
 	b.changes()
 
 	// Content changes of baseline files.
@@ -150,6 +169,7 @@ func (b *builder) fresh() {
 	b.do(run("btrfs", "subvolume", "create", b.root))
 	b.do(run("btrfs", "filesystem", "sync", b.top))
 	b.oldDirs = map[string]bool{"/": true}
+	b.created, b.changed = map[string]Entry{}, map[string]Entry{}
 	b.changes()
 }
 
@@ -172,13 +192,7 @@ var GuekkaListing = []string{
 
 // guekka replays GuekkaListing on a root restored from an empty blank.
 func (b *builder) guekka() {
-	b.root = filepath.Join(b.top, "root")
-	b.do(run("btrfs", "subvolume", "create", b.root))
-	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, filepath.Join(b.top, "root-blank")))
-	b.do(run("btrfs", "subvolume", "delete", b.root))
-	b.do(run("btrfs", "subvolume", "snapshot", filepath.Join(b.top, "root-blank"), b.root))
-	b.oldDirs = map[string]bool{"/": true}
-	b.created, b.changed = map[string]Entry{}, map[string]Entry{}
+	b.restoredRoot(func() {})
 	content := map[string]string{
 		"/etc/.clean":  "sudoers\nssh/authorized_keys.d/user\n",
 		"/etc/passwd":  "root:x:0:0:System administrator:/root:/run/current-system/sw/bin/bash\nuser:x:1000:100::/home/user:/run/current-system/sw/bin/bash\n",
@@ -202,13 +216,7 @@ func (b *builder) guekka() {
 // quiet is a root after a boot whose drift NixOS manages or may lose:
 // nothing to persist. newservice is the same with a new service's state.
 func (b *builder) quiet(newService bool) {
-	b.root = filepath.Join(b.top, "root")
-	b.do(run("btrfs", "subvolume", "create", b.root))
-	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, filepath.Join(b.top, "root-blank")))
-	b.do(run("btrfs", "subvolume", "delete", b.root))
-	b.do(run("btrfs", "subvolume", "snapshot", filepath.Join(b.top, "root-blank"), b.root))
-	b.oldDirs = map[string]bool{"/": true}
-	b.created, b.changed = map[string]Entry{}, map[string]Entry{}
+	b.restoredRoot(func() {})
 	for _, d := range []string{"etc", "var/lib/NetworkManager", "var/cache/man", "tmp"} {
 		b.mkdirAll(d)
 	}
@@ -257,10 +265,6 @@ func (b *builder) oldRoots() {
 
 // changes creates one of every kind of entry.
 func (b *builder) changes() {
-	b.created = map[string]Entry{}
-	if b.changed == nil {
-		b.changed = map[string]Entry{}
-	}
 	for _, d := range []string{"etc", "var", "var/lib", "home", "home/alice"} {
 		if !b.oldDirs["/"+d] {
 			b.mkdir(d, 0o755)
