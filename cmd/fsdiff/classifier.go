@@ -147,11 +147,6 @@ func (g *globalOptions) liveClassifier() (*classify.Classifier, rootFiles, error
 
 // liveMounts reads this process's mount table; nil where there is none.
 func liveMounts() []snapshot.Mount {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	mounts, _ := snapshot.ParseMountInfo(f)
+	mounts, _ := snapshot.MountTable()
 	return mounts
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/fsdiff-nix/fsdiff/internal/suggest"
 	"github.com/fsdiff-nix/fsdiff/internal/watch"
 	"github.com/spf13/cobra"
@@ -55,9 +56,6 @@ would persist what it saw.
 	return cmd
 }
 
-// liveSkips are the paths a watch of / never enters.
-var liveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run", "/.zfs"}
-
 func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stderr io.Writer) error {
 	if o.format != "text" && o.format != "ndjson" {
 		return flagError{fmt.Errorf("unknown --format %q: want text or ndjson", o.format)}
@@ -78,7 +76,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		return err
 	}
 	skip := map[string]bool{}
-	for _, p := range liveSkips {
+	for _, p := range snapshot.LiveSkips {
 		skip[p] = true
 	}
 	if o.dur > 0 {

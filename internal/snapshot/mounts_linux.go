@@ -1,14 +1,16 @@
 package snapshot
 
-import "os"
+import (
+	"fmt"
+	"os"
+)
 
-// liveMountTable reads this process's mount table, or returns nil.
-func liveMountTable() []Mount {
+// MountTable reads this process's mount table (/proc/self/mountinfo).
+func MountTable() ([]Mount, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("reading the mount table: %w", err)
 	}
 	defer f.Close()
-	mounts, _ := ParseMountInfo(f)
-	return mounts
+	return ParseMountInfo(f)
 }

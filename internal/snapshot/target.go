@@ -76,6 +76,11 @@ func cmpSource(s, otherwise Source) Source {
 	return s
 }
 
+// LiveSkips are never walked or watched on a live root: other
+// filesystems, state of the running system that no boot keeps, and ZFS's
+// snapshot directory.
+var LiveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run", "/.zfs"}
+
 // NoBaseline is the --baseline that compares with nothing.
 const NoBaseline = "none"
 

@@ -145,12 +145,8 @@ func (o *opener) mountInfo() ([]Mount, error) {
 	if o.mounts != nil {
 		return o.mounts, nil
 	}
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("reading the mount table: %w", err)
-	}
-	defer f.Close()
-	o.mounts, err = ParseMountInfo(f)
+	var err error
+	o.mounts, err = MountTable()
 	return o.mounts, err
 }
 

@@ -24,7 +24,8 @@ func openBtrfs(opts Options) (*Target, error) {
 	return nil, fmt.Errorf("btrfs source on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
 
-func liveMountTable() []Mount { return nil }
+// MountTable has nothing to read: only Linux has /proc/self/mountinfo.
+func MountTable() ([]Mount, error) { return nil, nil }
 
 // ReadFile reads a file of the audited root. Without openat2, an absolute
 // symlink in the root is resolved on this host.

@@ -12,11 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// liveSkips are never walked on a live root: they are other filesystems,
-// state of the running system that no boot keeps, or ZFS's snapshot
-// directory.
-var liveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run", "/.zfs"}
-
 // openWalk opens a root directory to walk against a baseline directory or
 // nothing. live says that the root is the running system's "/", found by
 // detection: then the baseline is nothing unless given, and the system's
@@ -45,10 +40,10 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	t.Info.Root = root
 	if live {
 		t.note("root: %s, the running system's root (walk)", root)
-		for _, p := range liveSkips {
+		for _, p := range LiveSkips {
 			walk.Skip[p] = true
 		}
-		t.liveMounts = liveMountTable()
+		t.liveMounts, _ = MountTable() // without it, nothing is declared by mounts
 	} else {
 		t.note("root: %s (walk)", root)
 	}
