@@ -121,6 +121,7 @@ func TestUserRuleWins(t *testing.T) {
 func TestRuleErrors(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"persits /a - x", "f:1:1: unknown category"},
+		{"persisted /a - x", "f:1:1: unknown category \"persisted\""}, // a detector's category, not a rule's
 		{"\n\npersist /a", "f:3:11: missing priority"},
 		{"persist   /a   - x", "f:1:16: a persist rule needs a priority"},
 		{"ephemeral /a critical x", "f:1:14: only persist rules have a priority"},

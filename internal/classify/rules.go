@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -112,16 +113,8 @@ func parseRule(line string) (*Rule, *RuleError) {
 	}
 	var r Rule
 	word, col := s.field()
-	switch word {
-	case "persist":
-		r.Category = Persist
-	case "ephemeral":
-		r.Category = Ephemeral
-	case "managed":
-		r.Category = Managed
-	case "unknown":
-		r.Category = Unknown
-	default:
+	var ok bool
+	if r.Category, ok = ParseCategory(word); !ok || r.Category == Persisted {
 		return nil, bad(col, "unknown category %q: want persist, ephemeral, managed or unknown", word)
 	}
 
@@ -154,19 +147,14 @@ func parseRule(line string) (*Rule, *RuleError) {
 	}
 
 	word, col = s.field()
-	switch word {
-	case "critical":
-		r.Priority = Critical
-	case "recommended":
-		r.Priority = Recommended
-	case "optional":
-		r.Priority = Optional
-	case "-":
-	case "":
+	if word == "" {
 		return nil, bad(col, "missing priority: critical, recommended, optional, or - for other categories")
-	default:
+	}
+	i := slices.Index(priorityNames[:], word)
+	if i < 0 {
 		return nil, bad(col, "unknown priority %q: want critical, recommended, optional or -", word)
 	}
+	r.Priority = Priority(i)
 	if (r.Category == Persist) != (r.Priority != NoPriority) {
 		if r.Category == Persist {
 			return nil, bad(col, "a persist rule needs a priority: critical, recommended or optional")
