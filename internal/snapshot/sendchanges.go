@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"path"
@@ -139,19 +140,12 @@ func (t *streamTree) remove(n *node) {
 		return
 	}
 	if l := t.links[n]; l != nil {
-		l.created, l.orig, l.typ = false, n.orig, cmpType(l.typ, n.typ)
+		l.created, l.orig, l.typ = false, n.orig, cmp.Or(l.typ, n.typ)
 		l.content, l.meta, l.touched = l.content || n.content, l.meta || n.meta, true
 		delete(t.links, n)
 		return
 	}
 	t.removed = append(t.removed, n)
-}
-
-func cmpType(a, b Type) Type {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 func (t *streamTree) apply(c *sendCommand) error {
@@ -176,7 +170,7 @@ func (t *streamTree) apply(c *sendCommand) error {
 		t.place(n, c.str(attrPathTo))
 	case sendLink:
 		target := t.resolve(c.str(attrPathLink))
-		n := &node{created: true, touched: true, typ: cmpType(target.typ, File), linkOf: target}
+		n := &node{created: true, touched: true, typ: cmp.Or(target.typ, File), linkOf: target}
 		t.place(n, p)
 		if !target.created {
 			t.links[target] = n
