@@ -24,7 +24,9 @@ type watcher struct {
 	cancel   context.CancelFunc
 }
 
-func start(t *testing.T, dir string) *watcher {
+// start runs the watch; with a gate, reporting waits until the gate is
+// closed, so that the watch reads no events meanwhile.
+func start(t *testing.T, dir string, gate chan struct{}) *watcher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &watcher{reported: map[string]int{}, done: make(chan error, 1), cancel: cancel}
@@ -34,6 +36,9 @@ func start(t *testing.T, dir string) *watcher {
 			Paths: []string{dir}, All: true,
 			Classifier: classify.New(classify.Config{Rules: classify.Builtin()}),
 			Report: func(e classify.Entry) {
+				if gate != nil {
+					<-gate
+				}
 				w.mu.Lock()
 				w.reported[e.Path]++
 				w.mu.Unlock()
@@ -130,7 +135,7 @@ func checkOnce(t *testing.T, w *watcher, made []string) {
 // directories made while the watch runs are each reported exactly once.
 func TestWatchFlood(t *testing.T) {
 	dir := t.TempDir()
-	w := start(t, dir)
+	w := start(t, dir, nil)
 	made := flood(t, dir, 20000)
 	w.waitFor(t, len(made))
 	w.stop(t)
@@ -154,13 +159,16 @@ func sysctlSet(t *testing.T, name, value string) {
 	t.Cleanup(func() { os.WriteFile(p, old, 0o644) })
 }
 
-// TestWatchOverflow: with a tiny kernel queue, the flood overflows it; the
-// rescan still finds every file, once.
+// TestWatchOverflow: with a tiny kernel queue and a watch held back while
+// the flood comes, the queue overflows; the rescan still finds every file,
+// once.
 func TestWatchOverflow(t *testing.T) {
 	sysctlSet(t, "max_queued_events", "16") // read when the watch's inotify instance is made
 	dir := t.TempDir()
-	w := start(t, dir)
+	gate := make(chan struct{})
+	w := start(t, dir, gate)
 	made := flood(t, dir, 20000)
+	close(gate)
 	w.waitFor(t, len(made))
 	w.stop(t)
 	checkOnce(t, w, made)
