@@ -124,3 +124,28 @@ func TestCompletionAndMan(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileRulesAndDeclarations: oversized or hostile --rules and
+// --declared files, and an unknown --context, are errors that name the
+// limit or the known values, never a crash or unbounded memory.
+func TestHostileRulesAndDeclarations(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	huge := writeFile(t, "huge.rules", strings.Repeat("# padding\n", 200000))
+	deep := writeFile(t, "deep.json", strings.Repeat("[", 100000)+strings.Repeat("]", 100000))
+	bomb := filepath.Join("..", "..", "internal", "classify", "testdata", "rules", "brace-bomb.rules")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--declared", "/dev/zero"}, "fsdiff: error: /dev/zero: too large: declared persistence may have at most 16777216 bytes\n"},
+		{[]string{"--declared", deep}, "exceeded max depth"},
+		{[]string{"--rules", huge}, "fsdiff: error: " + huge + ": too large: a rule file may have at most 1048576 bytes\n"},
+		{[]string{"--rules", bomb}, "fsdiff: error: " + bomb + ":2:9: pattern \"/{a,b}"},
+		{[]string{"--context", "nope"}, "fsdiff: error: invalid argument \"nope\" for \"--context\" flag: unknown context \"nope\": want mutable-users or imperative-timezone\n"},
+	} {
+		_, errs, code := fsdiff(t, append([]string{"explain", "/x"}, tc.args...)...)
+		if code != exitError || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant %q", tc.args, code, errs, tc.want)
+		}
+	}
+}

@@ -111,6 +111,10 @@ func (e *persistenceEntry) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MaxDeclaredSize is the most bytes of declared persistence ParseDeclared
+// takes: a host's is a few kilobytes.
+const MaxDeclaredSize = 16 << 20
+
 // ParseDeclared reads the JSON of
 //
 //	nix eval --json FLAKE#nixosConfigurations.HOST.config.environment.persistence
@@ -118,7 +122,12 @@ func (e *persistenceEntry) UnmarshalJSON(b []byte) error {
 //
 // and returns every declared path with the storage paths. users gives the
 // homes of users.<name> entries, whose paths are relative to the home.
+// It refuses more than MaxDeclaredSize bytes (a caller reads at most one
+// more); encoding/json refuses nesting deeper than 10,000.
 func ParseDeclared(data []byte, users []User) (declared []Declared, storage []string, err error) {
+	if len(data) > MaxDeclaredSize {
+		return nil, nil, fmt.Errorf("%w: declared persistence may have at most %d bytes", ErrTooLarge, MaxDeclaredSize)
+	}
 	var locations map[string]persistenceLocation
 	if err := json.Unmarshal(data, &locations); err != nil {
 		return nil, nil, fmt.Errorf("want the JSON of environment.persistence or preservation.preserveAt: %w", err)
