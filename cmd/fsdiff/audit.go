@@ -34,6 +34,20 @@ func (o *targetOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "say what was detected and chosen, on stderr")
 }
 
+// given says whether any flag names what to audit: without one, explain
+// judges paths of the running system.
+func (o *targetOptions) given() bool {
+	return o.Source != "" || o.SendStream != "" || o.Mount != "" || o.Root != "" || o.Baseline != "" || o.Device != ""
+}
+
+// notes is where -v notes go: stderr with -v, else nowhere.
+func (o *targetOptions) notes(stderr io.Writer) io.Writer {
+	if o.verbose {
+		return stderr
+	}
+	return nil
+}
+
 // sourceFlag is --source, checked when parsed.
 type sourceFlag struct{ s *snapshot.Source }
 
@@ -54,12 +68,14 @@ func (f sourceFlag) Set(v string) error {
 
 func (f sourceFlag) Type() string { return "source" }
 
-// audited is an audit done: the open target, its classified changes in
-// report order, and the files of the audited root classification read.
+// audited is an audit done: the open target, its classifier, its
+// classified changes in report order, and the files of the audited root
+// classification read.
 type audited struct {
-	target  *snapshot.Target
-	entries []classify.Entry
-	files   rootFiles
+	target     *snapshot.Target
+	classifier *classify.Classifier
+	entries    []classify.Entry
+	files      rootFiles
 	// incomplete is set when something could not be read: the answer is
 	// still printed, then the command fails with it.
 	incomplete error
@@ -69,7 +85,49 @@ type audited struct {
 // audit opens the target, scans it and classifies every change. The caller
 // closes a.target.
 func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Writer) (_ *audited, err error) {
-	rules, err := g.loadRules() // a mistake in a rule file fails before anything is read
+	a, err := openAudit(g, o, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			a.target.Close()
+		}
+	}()
+	vanished, unreadable := 0, 0
+	err = a.target.Changes(ctx, func(c snapshot.Change) error {
+		a.entries = append(a.entries, classify.Entry{Change: c, Verdict: a.classifier.Classify(c)})
+		return nil
+	}, func(err error) {
+		a.problems = append(a.problems, err)
+		if errors.Is(err, fs.ErrNotExist) {
+			vanished++
+		} else {
+			unreadable++
+		}
+		if o.verbose || !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "fsdiff: warning: %v\n", err)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if vanished > 0 {
+		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", vanished)
+	}
+	if unreadable > 0 {
+		a.incomplete = fmt.Errorf("%d entries could not be read: the audit is incomplete: %w", unreadable, errIncomplete)
+	}
+	report.Sort(a.entries)
+	return a, nil
+}
+
+// openAudit opens the target and builds the classifier of its audit: the
+// rules, the audited root's /etc/.clean, /etc/passwd and /etc/group, and
+// what is mounted over it. explain judges paths with the same classifier.
+// The caller closes a.target.
+func openAudit(g *globalOptions, o *targetOptions, stderr io.Writer) (_ *audited, err error) {
+	rules, err := g.loadRules(o.notes(stderr)) // a mistake in a rule file fails before anything is read
 	if err != nil {
 		return nil, err
 	}
@@ -97,35 +155,9 @@ func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Wr
 			fmt.Fprintf(stderr, "fsdiff: warning: %v; classification will be less exact\n", err)
 		}
 	}
-	classifier, err := g.classifier(rules, a.files, target.LiveMounts())
-	if err != nil {
+	if a.classifier, err = g.classifier(rules, a.files, target.LiveMounts()); err != nil {
 		return nil, err
 	}
-	vanished, unreadable := 0, 0
-	err = target.Changes(ctx, func(c snapshot.Change) error {
-		a.entries = append(a.entries, classify.Entry{Change: c, Verdict: classifier.Classify(c)})
-		return nil
-	}, func(err error) {
-		a.problems = append(a.problems, err)
-		if errors.Is(err, fs.ErrNotExist) {
-			vanished++
-		} else {
-			unreadable++
-		}
-		if o.verbose || !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "fsdiff: warning: %v\n", err)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if vanished > 0 {
-		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", vanished)
-	}
-	if unreadable > 0 {
-		a.incomplete = fmt.Errorf("%d entries could not be read: the audit is incomplete: %w", unreadable, errIncomplete)
-	}
-	report.Sort(a.entries)
 	return a, nil
 }
 

@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
@@ -23,12 +25,28 @@ type globalOptions struct {
 func (g *globalOptions) addFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&g.rules, "rules", nil, "rule `FILE` to load before /etc/fsdiff/rules and $XDG_CONFIG_HOME/fsdiff/rules (repeatable; see README, \"Rules\")")
 	f.StringVar(&g.declared, "declared", "", "`FILE` with the JSON of config.environment.persistence or config.preservation.preserveAt (see README)")
-	f.StringArrayVar(&g.context, "context", nil, "set a rule context: mutable-users, imperative-timezone (repeatable)")
+	f.Var(contextFlag{&g.context}, "context", "set a rule context: "+strings.Join(classify.Contexts, ", ")+" (repeatable)")
 }
+
+// contextFlag is --context, checked when parsed: a context no rule knows
+// would silently change nothing.
+type contextFlag struct{ s *[]string }
+
+func (f contextFlag) String() string { return strings.Join(*f.s, ",") }
+
+func (f contextFlag) Set(v string) error {
+	if !slices.Contains(classify.Contexts, v) {
+		return fmt.Errorf("unknown context %q: want %s", v, strings.Join(classify.Contexts, " or "))
+	}
+	*f.s = append(*f.s, v)
+	return nil
+}
+
+func (f contextFlag) Type() string { return "context" }
 
 // userRuleFiles lists the user rule files in precedence order: --rules in
 // the order given, then the user's, then the system's. The default files
-// may be missing; a file given with --rules may not.
+// may be missing or unreadable; a file given with --rules may not.
 func (g *globalOptions) userRuleFiles() (files []string, optional map[string]bool) {
 	optional = map[string]bool{}
 	files = slices.Clone(g.rules)
@@ -39,20 +57,30 @@ func (g *globalOptions) userRuleFiles() (files []string, optional map[string]boo
 		}
 	}
 	for _, f := range []string{filepath.Join(config, "fsdiff", "rules"), "/etc/fsdiff/rules"} {
-		if config != "" || f == "/etc/fsdiff/rules" {
+		// A default file also given with --rules is read once, as --rules.
+		if (config != "" || f == "/etc/fsdiff/rules") && !slices.Contains(files, f) {
 			files, optional[f] = append(files, f), true
 		}
 	}
 	return files, optional
 }
 
-// loadRules returns the user rules, then the built-in ones.
-func (g *globalOptions) loadRules() ([]classify.Rule, error) {
+// loadRules returns the user rules, then the built-in ones. A default rule
+// file the user cannot read is skipped with a note to verbose (nil: no
+// note): as an unprivileged user, $HOME may still be root's (sudo -u), and
+// the walk needs no privileges.
+func (g *globalOptions) loadRules(verbose io.Writer) ([]classify.Rule, error) {
 	files, optional := g.userRuleFiles()
 	var rules []classify.Rule
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readLimited(f, classify.MaxRuleFileSize)
 		if optional[f] && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if optional[f] && errors.Is(err, fs.ErrPermission) {
+			if verbose != nil {
+				fmt.Fprintf(verbose, "fsdiff: skipping the rule file %s: %v\n", f, errors.Unwrap(err))
+			}
 			continue
 		}
 		if err != nil {
@@ -67,6 +95,17 @@ func (g *globalOptions) loadRules() ([]classify.Rule, error) {
 	return append(rules, classify.Builtin()...), nil
 }
 
+// readLimited reads a file the user names, up to one byte more than limit:
+// enough for the parser to refuse it, however large it is (/dev/zero).
+func readLimited(name string, limit int) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(limit)+1))
+}
+
 // rootFiles are the files of the audited root that classification reads.
 type rootFiles struct {
 	etcClean, passwd, group []byte
@@ -79,7 +118,7 @@ func (g *globalOptions) classifier(rules []classify.Rule, files rootFiles, live 
 	users := classify.ParsePasswd(files.passwd)
 	cfg := classify.Config{Rules: rules, Context: g.context, EtcClean: files.etcClean, Homes: classify.Homes(users)}
 	if g.declared != "" {
-		data, err := os.ReadFile(g.declared)
+		data, err := readLimited(g.declared, classify.MaxDeclaredSize)
 		if err != nil {
 			return nil, fmt.Errorf("reading declared persistence: %w", err)
 		}
@@ -129,9 +168,10 @@ func bindSuffix(root string) string {
 
 // liveClassifier classifies paths of the running system: its rules, its
 // /etc/.clean, /etc/passwd and /etc/group, and its mounts as declared
-// persistence. It also returns those files.
-func (g *globalOptions) liveClassifier() (*classify.Classifier, rootFiles, error) {
-	rules, err := g.loadRules()
+// persistence. It also returns those files. verbose gets -v notes (nil:
+// none).
+func (g *globalOptions) liveClassifier(verbose io.Writer) (*classify.Classifier, rootFiles, error) {
+	rules, err := g.loadRules(verbose)
 	if err != nil {
 		return nil, rootFiles{}, err
 	}

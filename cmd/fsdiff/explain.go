@@ -15,36 +15,67 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newExplainCmd(g *globalOptions, stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
-		Use:   "explain PATH...",
-		Short: "Say why a path is in its category: every rule that matches, and the winner",
-		Long: `explain classifies each PATH as an audit of this host would, and lists the
-structural detector that decided, or every rule that matches in order of
-precedence (user rules first, then the more specific pattern), marking the
-one that wins. A PATH that exists is classified as what it is (a symlink
-with its target, a socket...); one that does not, as a regular file. Homes
-and /etc/.clean come from this host; --rules, --declared and --context apply.
-` + exitStatusHelp,
-		Example: `  fsdiff explain /var/lib/nixos/uid-map /etc/machine-id
-  fsdiff explain --context mutable-users /etc/passwd`,
-		Args: usage(cobra.MinimumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExplain(cmd.Context(), g, args, stdout)
-		},
-	}
+type explainOptions struct {
+	global *globalOptions
+	target targetOptions
 }
 
-func runExplain(_ context.Context, g *globalOptions, paths []string, stdout io.Writer) error {
-	c, _, err := g.liveClassifier()
-	if err != nil {
-		return err
+func newExplainCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
+	opts := explainOptions{global: g}
+	cmd := &cobra.Command{
+		Use:   "explain PATH...",
+		Short: "Say why a path is in its category: every rule that matches, and the winner",
+		Long: `explain classifies each PATH as an audit would, and lists the structural
+detector that decided, or every rule that matches in order of precedence
+(user rules first, then the more specific pattern), marking the one that
+wins. A PATH that exists is classified as what it is (a symlink with its
+target, a socket...); one that does not, as a regular file.
+
+With no flag that says what to audit, PATH, homes and /etc/.clean are this
+host's. With the audit's flags (--mount, --root, --baseline, --source,
+--send-stream, --device), they are the audited root's, as the audit sees
+them: PATH is looked up inside that root (a symlink never leads out of
+it), or in the changes of a saved send stream. --rules, --declared and
+--context apply.
+` + exitStatusHelp,
+		Example: `  fsdiff explain /var/lib/nixos/uid-map /etc/machine-id
+  fsdiff explain --context mutable-users /etc/passwd
+  sudo fsdiff explain --mount /mnt --root root /var/lib/app/sock`,
+		Args: usage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExplain(cmd.Context(), &opts, args, stdout, stderr)
+		},
 	}
-	var b strings.Builder
-	for i, p := range paths {
+	opts.target.addFlags(cmd.Flags())
+	return cmd
+}
+
+func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, stderr io.Writer) error {
+	for _, p := range paths {
 		if !strings.HasPrefix(p, "/") {
 			return flagError{fmt.Errorf("%q: explain takes absolute paths, as the audit reports them", p)}
 		}
+	}
+	var c *classify.Classifier
+	describe := describeHost
+	if o.target.given() {
+		a, err := openAudit(o.global, &o.target, stderr)
+		if err != nil {
+			return err
+		}
+		defer a.target.Close()
+		if describe, err = describerOf(ctx, a.target, paths); err != nil {
+			return err
+		}
+		c = a.classifier
+	} else {
+		var err error
+		if c, _, err = o.global.liveClassifier(o.target.notes(stderr)); err != nil {
+			return err
+		}
+	}
+	var b strings.Builder
+	for i, p := range paths {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -77,7 +108,7 @@ func runExplain(_ context.Context, g *globalOptions, paths []string, stdout io.W
 			b.WriteByte('\n')
 		}
 	}
-	_, err = io.WriteString(stdout, b.String())
+	_, err := io.WriteString(stdout, b.String())
 	return err
 }
 
@@ -88,10 +119,16 @@ func priority(p classify.Priority) string {
 	return " (" + p.String() + ")"
 }
 
-// describe returns path as a change: what the path is on this host, or a
-// regular file if it does not exist.
-func describe(path string) snapshot.Change {
-	ch := snapshot.Change{Path: path, Kind: snapshot.Created, Type: snapshot.File}
+// asFile is a path that is not there, as explain classifies it: a regular
+// file.
+func asFile(path string) snapshot.Change {
+	return snapshot.Change{Path: path, Kind: snapshot.Created, Type: snapshot.File}
+}
+
+// describeHost returns path as a change: what the path is on this host, or
+// a regular file if it does not exist.
+func describeHost(path string) snapshot.Change {
+	ch := asFile(path)
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return ch
@@ -112,4 +149,38 @@ func describe(path string) snapshot.Change {
 		ch.Type = snapshot.BlockDev
 	}
 	return ch
+}
+
+// describerOf describes paths as the audit of t sees them: what is there
+// in its root, or, for a saved send stream, which has no tree, what its
+// changes say (one pass, so that stdin works).
+func describerOf(ctx context.Context, t *snapshot.Target, paths []string) (func(string) snapshot.Change, error) {
+	if t.Root != nil {
+		return func(path string) snapshot.Change {
+			if ch, err := t.Lstat(path); err == nil {
+				return ch
+			}
+			return asFile(path)
+		}, nil
+	}
+	want := map[string]bool{}
+	for _, p := range paths {
+		want[p] = true
+	}
+	seen := map[string]snapshot.Change{}
+	err := t.Changes(ctx, func(ch snapshot.Change) error {
+		if want[ch.Path] {
+			seen[ch.Path] = ch
+		}
+		return nil
+	}, func(error) {})
+	if err != nil {
+		return nil, err
+	}
+	return func(path string) snapshot.Change {
+		if ch, ok := seen[path]; ok {
+			return ch
+		}
+		return asFile(path)
+	}, nil
 }

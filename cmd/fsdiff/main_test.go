@@ -531,3 +531,48 @@ func interruptSend(t *testing.T, top string, sig os.Signal) {
 		}
 	}
 }
+
+// TestUnreadableDefaultRules: as an unprivileged user whose default rule
+// file cannot be read ($HOME still root's, or here a config directory of
+// mode 000), the walk and explain run, skipping that file with a note
+// under -v; a --rules file that cannot be read stays an error.
+func TestUnreadableDefaultRules(t *testing.T) {
+	imagetest.Require(t) // setpriv needs root
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // testing's own directory is 0700
+	os.Chmod(dir, 0o755)
+	config := filepath.Join(dir, "config")
+	os.MkdirAll(filepath.Join(config, "fsdiff"), 0o755)
+	os.WriteFile(filepath.Join(config, "fsdiff", "rules"), []byte("ephemeral /visible - mine\n"), 0o644)
+	os.Chmod(config, 0)
+	root := filepath.Join(dir, "root")
+	os.Mkdir(root, 0o755)
+	os.WriteFile(filepath.Join(root, "visible"), []byte("x"), 0o644)
+	asNobody := func(args ...string) (string, string, int) {
+		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", staticBinary(t)}, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+config)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), code
+	}
+	note := "fsdiff: skipping the rule file " + filepath.Join(config, "fsdiff", "rules") + ": permission denied\n"
+	out, errs, code := asNobody("--source", "walk", "--root", root, "--baseline", "none", "-f", "paths", "-v")
+	if code != 0 || out != "/visible\n" || !strings.Contains(errs, note) {
+		t.Errorf("walk as nobody: exit %d, stdout %q, stderr:\n%s", code, out, errs)
+	}
+	out, errs, code = asNobody("explain", "/visible")
+	if code != 0 || !strings.Contains(out, "/visible (file)") || strings.Contains(errs, note) {
+		t.Errorf("explain as nobody, without -v: exit %d, stderr:\n%s", code, errs)
+	}
+	_, errs, code = asNobody("explain", "--rules", filepath.Join(config, "fsdiff", "rules"), "/visible")
+	if code != exitError || !strings.Contains(errs, "fsdiff: error: reading rules: open "+filepath.Join(config, "fsdiff", "rules")+": permission denied") {
+		t.Errorf("an unreadable --rules: exit %d, stderr:\n%s", code, errs)
+	}
+}

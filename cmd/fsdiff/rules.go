@@ -44,7 +44,7 @@ type ruleJSON struct {
 }
 
 func runRules(g *globalOptions, format string, stdout io.Writer) error {
-	rules, err := g.loadRules()
+	rules, err := g.loadRules(nil)
 	if err != nil {
 		return err
 	}

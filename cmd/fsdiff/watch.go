@@ -71,7 +71,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		}
 		paths[i] = abs
 	}
-	classifier, files, err := o.global.liveClassifier()
+	classifier, files, err := o.global.liveClassifier(nil)
 	if err != nil {
 		return err
 	}
