@@ -36,10 +36,13 @@ grafana.db". Every directory is watched, and one that appears is scanned
 too. It skips /nix, /proc, /sys, /dev, /run and every other mount, such
 as persistent storage. Paths of ephemeral, managed and persisted anchors
 are counted per anchor ("= ephemeral  /root/.cache  100 paths") at each
-power of ten instead (--all prints them all).
+power of ten instead (--all prints them all). A path counts once, however
+many events it gets; past 10,000 paths of one anchor only creations are
+counted, and the count is marked approximate ("~12000").
 
 On SIGINT, or after --for, it prints the summary table and the Nix that
-would persist what it saw.
+would persist what it saw; then it exits with 130 after SIGINT, 0 after
+--for.
 ` + exitStatusHelp,
 		Example: `  sudo fsdiff watch                      # while you start services; Ctrl-C to stop
   sudo fsdiff watch --for 10m /var/lib
@@ -79,6 +82,9 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 	for _, p := range snapshot.LiveSkips {
 		skip[p] = true
 	}
+	// SIGINT cancels interrupted; --for only ctx, which stops the watch
+	// as asked.
+	interrupted := ctx
 	if o.dur > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.dur)
@@ -99,12 +105,12 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 			}
 			line(fmt.Appendf(nil, "%s %-10s %s\n", mark, e.Category, names.Escape(e.Path)))
 		},
-		Aggregate: func(v classify.Verdict, n int) {
+		Aggregate: func(a watch.Anchor) {
 			if o.format == "ndjson" {
-				line(fmt.Appendf(nil, `{"event":"count","anchor":%s,"category":"%s","paths":%d}`+"\n", names.AppendJSON(nil, v.Anchor), v.Category, n))
+				line(fmt.Appendf(nil, `{"event":"count","anchor":%s,"category":"%s","paths":%d,"approximate":%t}`+"\n", names.AppendJSON(nil, a.Anchor), a.Category, a.Paths, a.Approximate))
 				return
 			}
-			line(fmt.Appendf(nil, "= %-10s %s  %d paths\n", v.Category, names.Escape(v.Anchor), n))
+			line(fmt.Appendf(nil, "= %-10s %s  %s paths\n", a.Category, names.Escape(a.Anchor), pathCount(a)))
 		},
 		Notice: func(msg string) { fmt.Fprintf(stderr, "fsdiff: note: %s\n", msg) },
 	}
@@ -113,12 +119,30 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 	if err != nil {
 		return err
 	}
-	if o.format == "ndjson" {
-		return nil
+	if o.format != "ndjson" {
+		if err := writeWatchSummary(stdout, summary, paths, files); err != nil {
+			return err
+		}
 	}
+	// The summary is printed; the exit status still says that the user
+	// stopped the watch (130), where --for ended it as asked (0).
+	return interrupted.Err()
+}
+
+// pathCount is an anchor's count of paths, ~ when it is approximate.
+func pathCount(a watch.Anchor) string {
+	if a.Approximate {
+		return "~" + strconv.Itoa(a.Paths)
+	}
+	return strconv.Itoa(a.Paths)
+}
+
+// writeWatchSummary prints the table of anchors and the Nix that persists
+// the state the watch saw.
+func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, files rootFiles) error {
 	rows := [][]string{}
 	for _, a := range summary.Anchors {
-		rows = append(rows, []string{a.Category.String(), names.Escape(a.Anchor), strconv.Itoa(a.Paths), report.Brief(a.Reason)})
+		rows = append(rows, []string{a.Category.String(), names.Escape(a.Anchor), pathCount(a), report.Brief(a.Reason)})
 	}
 	fmt.Fprintln(stdout)
 	if err := report.WriteTable(stdout, []string{"CATEGORY", "PATH", "PATHS", "REASON"}, rows); err != nil {
@@ -128,7 +152,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		Header: suggest.Header{Host: hostname(), Time: now(), Source: "fsdiff watch of " + fmt.Sprint(paths), Baseline: "what existed when the watch began", Version: version()},
 		Users:  classify.ParsePasswd(files.passwd), Groups: classify.ParseGroup(files.group)})
 	fmt.Fprintln(stdout)
-	_, err = stdout.Write(p.Nix(suggest.Impermanence))
+	_, err := stdout.Write(p.Nix(suggest.Impermanence))
 	return err
 }
 

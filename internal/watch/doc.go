@@ -3,9 +3,11 @@
 // exclusions, where a directory that appears is watched and then scanned,
 // so that what was created in it before its watch existed is not missed.
 //
-// Each new or changed path is classified once. Paths of ephemeral and
-// managed anchors are only counted per anchor, so a flood of cache files
-// costs memory per anchor, not per file. An event queue overflow
+// Each new or changed path is classified once. Paths of ephemeral, managed
+// and persisted anchors are only counted per anchor, each path once however
+// many events it gets: an anchor remembers up to MaxCounted paths, then
+// counts only creations and says its count is approximate, so a flood of
+// cache files costs bounded memory per anchor. An event queue overflow
 // (IN_Q_OVERFLOW) triggers a rescan of the watched trees. Running out of
 // inotify watches (ENOSPC) or instances (EMFILE) is an error naming the
 // sysctl to raise (inotify(7): fs.inotify.max_user_watches,

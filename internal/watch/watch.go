@@ -16,11 +16,11 @@ type Options struct {
 	Classifier *classify.Classifier
 	All        bool // report every path, managed and ephemeral ones too
 	// Report receives each path as it is first seen (created or changed),
-	// and Aggregate a running count of the paths under a counted anchor,
-	// at its first path and at every power of ten. Notice receives what the
+	// and Aggregate a counted anchor with its running count of paths, at
+	// its first path and at every power of ten. Notice receives what the
 	// user should know (an overflow and its rescan).
 	Report    func(classify.Entry)
-	Aggregate func(classify.Verdict, int)
+	Aggregate func(Anchor)
 	Notice    func(string)
 
 	started func() // for tests: called once every watch is in place
@@ -34,19 +34,35 @@ type Summary struct {
 // Anchor sums up the paths seen under one anchor.
 type Anchor struct {
 	classify.Verdict
-	Self  snapshot.Change // the anchor itself, as it was when first met
-	Paths int
-	Bytes int64
+	Self   snapshot.Change // the anchor itself, as it was when first met
+	Sample snapshot.Change // the first path seen under the anchor, if any
+	// Paths counts the distinct paths seen. Past MaxCounted paths of a
+	// counted anchor it only counts creations of paths it has not
+	// remembered, and Approximate is set.
+	Paths       int
+	Approximate bool
+	Bytes       int64
+
+	counted map[string]bool // a counted anchor's paths, up to MaxCounted
 }
 
-// Entries returns one entry per anchor, the anchor itself as the change,
-// as suggest.Build takes them.
+// MaxCounted is how many distinct paths of one counted anchor a watch
+// remembers, so that a flood into a cache costs bounded memory.
+const MaxCounted = 10000
+
+// Entries returns, per anchor, the anchor itself and a path seen under it,
+// as suggest.Build takes the changes of an audit: a directory is then
+// spoken for by its paths, as in an audit, and not left out because a
+// path under it (a fifo) has another anchor.
 func (s *Summary) Entries() []classify.Entry {
 	out := make([]classify.Entry, 0, len(s.Anchors))
 	for _, a := range s.Anchors {
 		c := a.Self
 		c.Path, c.Kind = a.Anchor, snapshot.Created
 		out = append(out, classify.Entry{Change: c, Verdict: a.Verdict})
+		if a.Sample.Path != "" {
+			out = append(out, classify.Entry{Change: a.Sample, Verdict: a.Verdict})
+		}
 	}
 	return out
 }
@@ -59,8 +75,9 @@ func counted(v classify.Verdict) bool {
 
 // tally keeps per-anchor sums and the paths already reported.
 type tally struct {
-	anchors map[anchorKey]*Anchor
-	seen    map[string]bool // reported paths: state paths, or all with Options.All
+	anchors    map[anchorKey]*Anchor
+	seen       map[string]bool // reported paths: state paths, or all with Options.All
+	maxCounted int             // MaxCounted; smaller in tests
 }
 
 type anchorKey struct {
@@ -69,25 +86,26 @@ type anchorKey struct {
 }
 
 func newTally() *tally {
-	return &tally{anchors: map[anchorKey]*Anchor{}, seen: map[string]bool{}}
+	return &tally{anchors: map[anchorKey]*Anchor{}, seen: map[string]bool{}, maxCounted: MaxCounted}
 }
 
-// add records a classified path and says whether it is new to the tally;
-// for a counted anchor it also returns the anchor's new count. self
-// describes the anchor, for an anchor met for the first time.
-func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Change, bool)) (isNew bool, count int) {
+// add records a classified path and says whether it is new to the tally,
+// with its anchor. self describes the anchor, for an anchor met for the
+// first time.
+func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Change, bool)) (isNew bool, a *Anchor) {
 	anchor := e.Anchor
 	if anchor == "" {
 		anchor = e.Path
 	}
-	if !counted(e.Verdict) || all {
+	perPath := !counted(e.Verdict) || all
+	if perPath {
 		if t.seen[e.Path] {
-			return false, 0
+			return false, nil
 		}
 		t.seen[e.Path] = true
 	}
 	k := anchorKey{e.Category, anchor}
-	a := t.anchors[k]
+	a = t.anchors[k]
 	if a == nil {
 		a = &Anchor{Verdict: e.Verdict}
 		a.Anchor = anchor
@@ -98,19 +116,39 @@ func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Chan
 		} else {
 			a.Self.Type = snapshot.Dir
 		}
+		if !perPath {
+			a.counted = map[string]bool{}
+		}
 		t.anchors[k] = a
+	}
+	if !perPath {
+		switch {
+		case a.counted[e.Path]:
+			return false, nil
+		case len(a.counted) < t.maxCounted:
+			a.counted[e.Path] = true
+		case e.Kind != snapshot.Created:
+			return false, nil // perhaps counted already: only a creation is surely another path
+		default:
+			a.Approximate = true
+		}
+	}
+	if e.Path != anchor && a.Sample.Path == "" {
+		a.Sample = e.Change
 	}
 	a.Paths++
 	if e.Type == snapshot.File {
 		a.Bytes += e.Size
 	}
-	return true, a.Paths
+	return true, a
 }
 
 func (t *tally) summary() *Summary {
 	s := &Summary{}
 	for _, a := range t.anchors {
-		s.Anchors = append(s.Anchors, *a)
+		c := *a
+		c.counted = nil
+		s.Anchors = append(s.Anchors, c)
 	}
 	slices.SortFunc(s.Anchors, func(a, b Anchor) int {
 		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.Anchor, b.Anchor))

@@ -178,13 +178,13 @@ func (r *runner) seen(p string, kind snapshot.Kind) {
 	}
 	c.Kind = kind
 	e := classify.Entry{Change: c, Verdict: r.opts.Classifier.Classify(c)}
-	isNew, count := r.tally.add(e, r.opts.All, stat)
+	isNew, a := r.tally.add(e, r.opts.All, stat)
 	if !isNew {
 		return
 	}
 	if counted(e.Verdict) && !r.opts.All {
-		if r.opts.Aggregate != nil && powerOfTen(count) {
-			r.opts.Aggregate(e.Verdict, count)
+		if r.opts.Aggregate != nil && powerOfTen(a.Paths) {
+			r.opts.Aggregate(*a)
 		}
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // watcher runs a watch of dir in the background, recording every path it
@@ -187,5 +188,84 @@ func TestWatchLimit(t *testing.T) {
 	_, err := Run(context.Background(), Options{Paths: []string{dir}, Classifier: classify.New(classify.Config{})})
 	if !errors.Is(err, ErrWatches) || !strings.Contains(err.Error(), "raise fs.inotify.max_user_watches (now 10) above the number of directories to watch ("+dir+" has 31)") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestWatchCountsPaths: a counted anchor counts paths, not events: 20
+// files written in 2 new directories are 22 paths (they were 42: a create
+// and a write per file), and the count ends exact.
+func TestWatchCountsPaths(t *testing.T) {
+	dir := t.TempDir() // under /tmp: an ephemeral anchor, counted
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan *Summary, 1)
+	var mu sync.Mutex
+	var counts []int
+	go func() {
+		s, err := Run(ctx, Options{
+			Paths:      []string{dir},
+			Classifier: classify.New(classify.Config{Rules: classify.Builtin()}),
+			Aggregate: func(a Anchor) {
+				mu.Lock()
+				counts = append(counts, a.Paths)
+				mu.Unlock()
+			},
+			started: func() { close(ready) },
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	<-ready
+	for _, d := range []string{"d1", "d2"} {
+		os.Mkdir(filepath.Join(dir, d), 0o755)
+		for i := range 10 {
+			p := filepath.Join(dir, d, fmt.Sprintf("f%d", i))
+			os.WriteFile(p, []byte("x"), 0o644)
+			os.WriteFile(p, []byte("xy"), 0o644) // more events, no more paths
+			os.Chmod(p, 0o600)
+		}
+	}
+	time.Sleep(time.Second)
+	cancel()
+	s := <-done
+	if len(s.Anchors) != 1 || s.Anchors[0].Paths != 22 || s.Anchors[0].Approximate {
+		t.Errorf("summary %+v, want one anchor of 22 paths", s.Anchors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(counts) != "[1 10]" {
+		t.Errorf("running counts %v, want [1 10]", counts)
+	}
+}
+
+// TestTallyCap: a counted anchor remembers at most maxCounted paths; past
+// them only creations count, and the count is approximate.
+func TestTallyCap(t *testing.T) {
+	tl := newTally()
+	tl.maxCounted = 3
+	v := classify.Verdict{Category: classify.Ephemeral, Anchor: "/c"}
+	add := func(p string, kind snapshot.Kind) bool {
+		isNew, _ := tl.add(classify.Entry{Change: snapshot.Change{Path: p, Kind: kind, Type: snapshot.File}, Verdict: v}, false, func(string) (snapshot.Change, bool) { return snapshot.Change{}, false })
+		return isNew
+	}
+	for i, tc := range []struct {
+		path string
+		kind snapshot.Kind
+		new  bool
+	}{
+		{"/c/a", snapshot.Created, true}, {"/c/a", snapshot.Modified, false}, {"/c/b", snapshot.Modified, true}, {"/c/c", snapshot.Created, true},
+		{"/c/a", snapshot.Created, false},  // remembered
+		{"/c/d", snapshot.Modified, false}, // past the cap: perhaps counted already
+		{"/c/e", snapshot.Created, true},   // past the cap: a creation
+	} {
+		if got := add(tc.path, tc.kind); got != tc.new {
+			t.Errorf("%d: add(%s %s) = %v", i, tc.kind, tc.path, got)
+		}
+	}
+	a := tl.summary().Anchors[0]
+	if a.Paths != 4 || !a.Approximate || a.Sample.Path != "/c/a" {
+		t.Errorf("anchor %+v", a)
 	}
 }
