@@ -26,7 +26,7 @@ seq -f "$WORK/root/cache/f%06g" 1 "$N" | xargs touch
 end=$(date +%s.%N)
 # Wait until the watch has counted them all (it prints counts at powers of ten), then stop it.
 for _ in $(seq 1 300); do
-	grep -q " ${N} paths" "$WORK/out" && break
+	grep -q "[ ~]${N} paths" "$WORK/out" && break
 	sleep 0.1
 done
 kill -INT "$(pgrep -P "$pid" fsdiff || echo "$pid")" 2>/dev/null || true

@@ -132,6 +132,9 @@ func openAudit(g *globalOptions, o *targetOptions, stderr io.Writer) (_ *audited
 		return nil, err
 	}
 	target, err := snapshot.Open(o.Options)
+	if err != nil && o.SendStream != "" {
+		return nil, inputError{"--send-stream", err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -53,7 +54,7 @@ Exit status:
 	f := cmd.Flags()
 	opts.target.addFlags(f)
 	f.StringSliceVar(&opts.failOn, "fail-on", []string{"persist", "unknown"}, "categories that fail the check: persist, unknown, persisted, ephemeral, managed")
-	f.StringVarP(&opts.format, "format", "f", "table", "table, or json for the report")
+	f.StringVarP(&opts.format, "format", "f", "", "table, tsv (the failing anchors), or json for the report (default: table on a terminal, tsv otherwise)")
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
 	return cmd
@@ -75,8 +76,9 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 		}
 		failOn = append(failOn, c)
 	}
-	if o.format != "table" && o.format != "json" {
-		return flagError{fmt.Errorf("unknown --format %q: want table or json", o.format)}
+	format := cmp.Or(o.format, tableOrTSV(stdout))
+	if format != "table" && format != "tsv" && format != "json" {
+		return flagError{fmt.Errorf("unknown --format %q: want table, tsv or json", o.format)}
 	}
 	start := time.Now()
 	a, err := audit(ctx, o.global, &o.target, stderr)
@@ -97,15 +99,16 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 			err = writeAtomic(o.junit, data, true)
 		}
 		if err != nil {
-			return fmt.Errorf("writing the JUnit report: %w", err)
+			return inputError{"--junit", fmt.Errorf("writing the JUnit report: %w", err)}
 		}
 	}
 	if o.metrics != "" {
 		if err := writeAtomic(o.metrics, r.Metrics(), true); err != nil {
-			return fmt.Errorf("writing metrics: %w", err)
+			return inputError{"--metrics", fmt.Errorf("writing metrics: %w", err)}
 		}
 	}
-	if o.format == "json" {
+	switch format {
+	case "json":
 		data, err := r.JSON()
 		if err != nil {
 			return err
@@ -113,8 +116,18 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 		if _, err := stdout.Write(data); err != nil {
 			return err
 		}
-	} else if err := writeCheck(stdout, a, r); err != nil {
-		return err
+	case "tsv":
+		var b strings.Builder
+		for _, f := range r.Failing() {
+			fmt.Fprintf(&b, "%s\t%s\t%d\t%s\n", f.Category, names.Escape(string(f.Anchor)), f.Paths, tsvField(f.Reason))
+		}
+		if _, err := io.WriteString(stdout, b.String()); err != nil {
+			return err
+		}
+	default:
+		if err := writeCheck(stdout, a, r); err != nil {
+			return err
+		}
 	}
 	if a.incomplete != nil {
 		return a.incomplete

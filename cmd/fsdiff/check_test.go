@@ -21,12 +21,12 @@ import (
 // service's state, 2 for a bad flag; a user rule allows a path.
 func TestCheckExitCodes(t *testing.T) {
 	quiet := imagetest.Mount(t, imagetest.Get(t, "quiet").File)
-	out, errs, code := fsdiff(t, "check", "--mount", quiet, "--root", "root")
+	out, errs, code := fsdiff(t, "check", "--mount", quiet, "--root", "root", "--format", "table")
 	if code != exitOK || !strings.HasPrefix(out, "no undeclared state: ") {
 		t.Errorf("quiet root: exit %d\n%s%s", code, out, errs)
 	}
 	service := imagetest.Mount(t, imagetest.Get(t, "newservice").File)
-	out, errs, code = fsdiff(t, "check", "--mount", service, "--root", "root")
+	out, errs, code = fsdiff(t, "check", "--mount", service, "--root", "root", "--format", "table")
 	if code != exitUndeclared || !strings.Contains(out, "unknown   /var/lib/foo ") || !strings.Contains(out, `# "/var/lib/foo"`) ||
 		!strings.Contains(errs, "fsdiff: 1 anchors (1 paths) of undeclared state\n") {
 		t.Errorf("new service: exit %d\n%s%s", code, out, errs)
@@ -42,6 +42,20 @@ func TestCheckExitCodes(t *testing.T) {
 		if _, errs, code := fsdiff(t, append([]string{"check", "--mount", service, "--root", "root"}, bad...)...); code != exitError {
 			t.Errorf("check %q: exit %d\n%s", bad, code, errs)
 		}
+	}
+}
+
+// TestCheckTSVOffTerminal: into a pipe or file, check prints the failing
+// anchors as TSV, as the audit does, and nothing when none fails.
+func TestCheckTSVOffTerminal(t *testing.T) {
+	service := imagetest.Mount(t, imagetest.Get(t, "newservice").File)
+	out, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root")
+	if code != exitUndeclared || !strings.HasPrefix(out, "unknown\t/var/lib/foo\t1\t") || strings.Count(out, "\n") != 1 || strings.Contains(out, "CATEGORY") {
+		t.Errorf("exit %d, stdout %q\n%s", code, out, errs)
+	}
+	quiet := imagetest.Mount(t, imagetest.Get(t, "quiet").File)
+	if out, errs, code := fsdiff(t, "check", "--mount", quiet, "--root", "root"); code != exitOK || out != "" {
+		t.Errorf("quiet root: exit %d, stdout %q\n%s", code, out, errs)
 	}
 }
 

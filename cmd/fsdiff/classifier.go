@@ -84,7 +84,7 @@ func (g *globalOptions) loadRules(verbose io.Writer) ([]classify.Rule, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading rules: %w", err)
+			return nil, inputError{"--rules", fmt.Errorf("reading rules: %w", err)}
 		}
 		r, err := classify.ParseRules(f, data, true)
 		if err != nil {
@@ -120,7 +120,7 @@ func (g *globalOptions) classifier(rules []classify.Rule, files rootFiles, live 
 	if g.declared != "" {
 		data, err := readLimited(g.declared, classify.MaxDeclaredSize)
 		if err != nil {
-			return nil, fmt.Errorf("reading declared persistence: %w", err)
+			return nil, inputError{"--declared", fmt.Errorf("reading declared persistence: %w", err)}
 		}
 		declared, storage, err := classify.ParseDeclared(data, users)
 		if err != nil {

@@ -64,6 +64,7 @@ func exitCode(err error, stderr io.Writer) int {
 // hint says what to do about an error, where fsdiff knows.
 func hint(err error) string {
 	var notBtrfs *snapshot.NotBtrfsError
+	var input inputError
 	switch {
 	case errors.As(err, new(flagError)):
 		return "" // the usage follows
@@ -87,8 +88,32 @@ func hint(err error) string {
 		return "run as root (sudo fsdiff) to read everything"
 	case errors.Is(err, fs.ErrExist):
 		return "pass --force to replace it"
+	case errors.As(err, &input) && errors.Is(err, fs.ErrNotExist):
+		return inputHints[input.what]
 	case errors.Is(err, fs.ErrNotExist):
 		return "check the path; btrfs subvolume list DIR shows the subvolumes of a mounted btrfs filesystem"
 	}
 	return ""
+}
+
+// inputError is an error about a file or directory the user named with a
+// flag or an argument (what: "--rules"), not a subvolume: its hint is
+// about that input.
+type inputError struct {
+	what string
+	err  error
+}
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+// inputHints say what to do about an input that does not exist.
+var inputHints = map[string]string{
+	"--rules":       "check the path given to --rules: a rule file (README, \"Rules\")",
+	"--declared":    "check the path given to --declared: the JSON of nix eval --json FLAKE#nixosConfigurations.HOST.config.environment.persistence (README, \"Declared persistence\")",
+	"--send-stream": "check the path given to --send-stream: a file saved with btrfs send --no-data -p BASELINE SNAPSHOT > FILE, or - for standard input",
+	"watch":         "fsdiff watch takes directories that exist (default /)",
+	"--junit":       "the directory of the --junit file must exist: create it, or name a file in another one",
+	"--metrics":     "the directory of the --metrics file must exist: create it, or name a file in another one",
+	"--output":      "the directory of the --output file must exist: create it, or name a file in another one",
 }

@@ -97,10 +97,8 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 	switch {
 	case f == "" && o.null:
 		f = report.Paths
-	case f == "" && isTerminal(stdout):
-		f = report.Table
 	case f == "":
-		f = report.TSV
+		f = report.Format(tableOrTSV(stdout))
 	}
 	if !slices.Contains(report.Formats, f) {
 		return report.Options{}, flagError{fmt.Errorf("unknown --format %q", o.format)}
@@ -109,6 +107,15 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 		return report.Options{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}
 	}
 	return report.Options{Format: f, All: o.all, Null: o.null}, nil
+}
+
+// tableOrTSV is the default format of a command that prints a table: a
+// table for people on a terminal, TSV for pipes and files.
+func tableOrTSV(w io.Writer) string {
+	if isTerminal(w) {
+		return "table"
+	}
+	return "tsv"
 }
 
 func isTerminal(w io.Writer) bool {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,10 +24,10 @@ ones, in file order. A rule's ID is FILE:LINE.
 ` + exitStatusHelp,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRules(g, format, stdout)
+			return runRules(g, cmp.Or(format, tableOrTSV(stdout)), stdout)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, tsv, json")
+	cmd.Flags().StringVarP(&format, "format", "f", "", "output format: table, tsv, json (default: table on a terminal, tsv otherwise)")
 	return cmd
 }
 

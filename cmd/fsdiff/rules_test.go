@@ -85,7 +85,7 @@ func TestBadRuleFile(t *testing.T) {
 
 func TestRulesTable(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	out, errs, code := fsdiff(t, "rules")
+	out, errs, code := fsdiff(t, "rules", "--format", "table")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
@@ -93,6 +93,10 @@ func TestRulesTable(t *testing.T) {
 		t.Errorf("rules table:\n%.2000s", out)
 	}
 	tsv, _, _ := fsdiff(t, "rules", "--format", "tsv")
+	// Into a pipe or a file, as here, TSV is the default, as for the audit.
+	if def, _, _ := fsdiff(t, "rules"); def != tsv {
+		t.Errorf("rules into a non-terminal writer is not TSV:\n%.500s", def)
+	}
 	for line := range strings.SplitSeq(strings.TrimSuffix(tsv, "\n"), "\n") {
 		if n := strings.Count(line, "\t"); n != 6 {
 			t.Fatalf("tsv line with %d tabs: %q", n, line)
@@ -146,6 +150,32 @@ func TestHostileRulesAndDeclarations(t *testing.T) {
 		_, errs, code := fsdiff(t, append([]string{"explain", "/x"}, tc.args...)...)
 		if code != exitError || !strings.Contains(errs, tc.want) {
 			t.Errorf("%q: exit %d, stderr:\n%s\nwant %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+// TestInputHints: a missing file or directory the user named gets a hint
+// about that input, not the btrfs one about subvolumes, and the error
+// names the user's path, never a temporary file.
+func TestInputHints(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	const stream = "../../internal/snapshot/testdata/send/blank-v2.stream"
+	for _, tc := range []struct {
+		args        []string
+		error, hint string
+	}{
+		{[]string{"explain", "/x", "--rules", "/nonexistent.rules"}, "open /nonexistent.rules: no such file or directory", "check the path given to --rules"},
+		{[]string{"explain", "/x", "--declared", "/nonexistent.json"}, "open /nonexistent.json: no such file or directory", "check the path given to --declared"},
+		{[]string{"--send-stream", "/nonexistent.stream"}, "open /nonexistent.stream: no such file or directory", "check the path given to --send-stream"},
+		{[]string{"watch", "/nonexistent-dir", "--for", "1s"}, "lstat /nonexistent-dir: no such file or directory", "fsdiff watch takes directories that exist"},
+		{[]string{"check", "--send-stream", stream, "--junit", "/nonexistent-dir/report.xml"}, "writing the JUnit report: write /nonexistent-dir/report.xml: no such file or directory", "the directory of the --junit file must exist"},
+		{[]string{"check", "--send-stream", stream, "--metrics", "/nonexistent-dir/fsdiff.prom"}, "write /nonexistent-dir/fsdiff.prom: no such file or directory", "the directory of the --metrics file must exist"},
+		{[]string{"suggest", "--send-stream", stream, "--output", "/nonexistent-dir/persist.nix"}, "write /nonexistent-dir/persist.nix: no such file or directory", "the directory of the --output file must exist"},
+	} {
+		_, errs, code := fsdiff(t, tc.args...)
+		if code != exitError || !strings.Contains(errs, "fsdiff: error: ") || !strings.Contains(errs, tc.error+"\n") ||
+			!strings.Contains(errs, "fsdiff: hint: "+tc.hint) || strings.Contains(errs, "btrfs subvolume list") || strings.Contains(errs, ".fsdiff-") {
+			t.Errorf("%q: exit %d, stderr:\n%s", tc.args, code, errs)
 		}
 	}
 }

@@ -115,7 +115,9 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 	if o.output == "" {
 		_, err = stdout.Write(out)
 	} else {
-		err = writeAtomic(o.output, out, o.force)
+		if err = writeAtomic(o.output, out, o.force); err != nil {
+			err = inputError{"--output", err}
+		}
 	}
 	return cmp.Or(err, a.incomplete)
 }
@@ -185,7 +187,23 @@ func storageOf(mounts []snapshot.Mount) string {
 
 // writeAtomic writes data to a temporary file next to name, then moves it
 // into place: replacing name only with force, never leaving half a file.
+// Its errors name name, not the temporary file the user never saw.
 func writeAtomic(name string, data []byte, force bool) error {
+	if err := writeVia(name, data, force); err != nil {
+		var pe *os.PathError
+		var le *os.LinkError
+		switch {
+		case errors.As(err, &pe):
+			err = pe.Err
+		case errors.As(err, &le):
+			err = le.Err
+		}
+		return &os.PathError{Op: "write", Path: name, Err: err}
+	}
+	return nil
+}
+
+func writeVia(name string, data []byte, force bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".fsdiff-suggest-*")
 	if err != nil {
 		return err
@@ -210,11 +228,5 @@ func writeAtomic(name string, data []byte, force bool) error {
 		return os.Rename(tmp.Name(), name)
 	}
 	// A link fails if name appeared meanwhile: never overwrite without --force.
-	if err := os.Link(tmp.Name(), name); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s exists: %w", name, fs.ErrExist)
-		}
-		return err
-	}
-	return nil
+	return os.Link(tmp.Name(), name)
 }

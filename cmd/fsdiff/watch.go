@@ -72,6 +72,9 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		if err != nil {
 			return err
 		}
+		if _, err := os.Lstat(abs); err != nil {
+			return inputError{"watch", err}
+		}
 		paths[i] = abs
 	}
 	classifier, files, err := o.global.liveClassifier(nil)
