@@ -66,4 +66,7 @@ func TestBaselineHints(t *testing.T) {
 			t.Errorf("--baseline none: %s %q", r.Kind, r.Path)
 		}
 	}
+	if out, errs, code := fsdiff(t, "suggest", "--mount", fresh, "--root", "root", "--baseline", "none", "--source", "btrfs"); code != exitOK || !strings.Contains(out, "; baseline: none.") {
+		t.Errorf("suggest --baseline none: exit %d\n%s%s", code, out, errs)
+	}
 }
