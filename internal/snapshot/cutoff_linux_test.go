@@ -89,6 +89,28 @@ func TestBtrfsCutoffOldRootsAfterTwoReboots(t *testing.T) {
 	}
 }
 
+// TestBtrfsCutoffLineage: the cutoff follows parent UUIDs through more
+// than one snapshot. root-blank-backup is a snapshot of root-blank, itself
+// a snapshot of the first root: as the first root's baseline it cuts at
+// root-blank's creation and gives the same truth. Two roots restored from
+// root-blank are siblings: the root's changes since its own snapshot.
+func TestBtrfsCutoffLineage(t *testing.T) {
+	img := imagetest.Get(t, "reboots")
+	top := imagetest.Mount(t, img.File)
+	subvols := subvolumes(t, top)
+	first, second := imagetest.RebootOldRoots[0], imagetest.RebootOldRoots[1]
+	got, info := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: first, Baseline: "root-blank-backup"})
+	compare(t, got, img.Roots[first], "btrfs")
+	if want := subvols["root-blank"].OTransID; info.BaselineGeneration != want {
+		t.Errorf("through root-blank: cutoff %d, want %d; decisions %q", info.BaselineGeneration, want, info.Decisions)
+	}
+	_, info = scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: second})
+	if want := subvols["root"].OTransID; info.BaselineGeneration != want ||
+		!slices.ContainsFunc(info.Decisions, func(d string) bool { return strings.Contains(d, `both snapshots of "/root-blank"`) }) {
+		t.Errorf("siblings: cutoff %d, want %d; decisions %q", info.BaselineGeneration, want, info.Decisions)
+	}
+}
+
 // TestBtrfsCutoffUnrelatedBaseline: a baseline that is no snapshot of the
 // root nor the root of it is refused when it is newer than the root (it
 // cannot be what the root started from), instead of hiding everything; an
