@@ -271,12 +271,15 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 		name string
 	}
 	var up []step // from ino upwards, until a directory whose path is known
-	seen := map[uint64]bool{}
+	var seen map[uint64]bool
 	p := "/"
 	for cur := ino; cur != firstFreeObjectID; {
 		if known, ok := g.dirs[cur]; ok {
 			p = known
 			break
+		}
+		if seen == nil {
+			seen = map[uint64]bool{} // only when the path is not known: most calls find it at once
 		}
 		if seen[cur] { // a live root renamed directories while it was read
 			return "", fmt.Errorf("resolving directory inode %d: directory %d is its own ancestor", ino, cur)
