@@ -82,6 +82,14 @@ func hint(err error) string {
 		return "--root and --baseline name a subvolume: its path under the top level (root, root-blank) or its absolute directory; btrfs subvolume list DIR shows them"
 	case errors.Is(err, snapshot.ErrNoBaseline):
 		return "pass --baseline DIR (a snapshot of the root when it was blank) or --baseline none"
+	case errors.Is(err, snapshot.ErrUnrelatedBaseline):
+		return "--baseline must be the blank snapshot the root was restored from (or taken from it); btrfs subvolume list -uq DIR shows UUIDs and parent UUIDs; or pass --baseline none"
+	case errors.Is(err, snapshot.ErrSendNoBaseline):
+		return "pass --source btrfs (or --source walk) to list every entry of the root, or --baseline SUBVOL to compare with a snapshot"
+	case errors.Is(err, snapshot.ErrSendPathTooLong):
+		return "pass --source btrfs: it reads names from the b-tree and has no path length limit"
+	case errors.Is(err, snapshot.ErrOutsideTopLevel):
+		return "--root and --baseline name a subvolume by its path under the top level (root, old_roots/<ts>) or by its absolute directory"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
 	case errors.Is(err, errIncomplete):

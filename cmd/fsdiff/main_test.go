@@ -371,8 +371,9 @@ func TestAutoDetect(t *testing.T) {
 	for _, want := range []string{
 		`fsdiff: root: subvolume "/root" (ID 258), mounted at /`,
 		"mounted read-only, detached and private",
-		`fsdiff: baseline: subvolume "/root-blank" (ID 257, generation`,
-		"the root is a snapshot of it",
+		`fsdiff: baseline: subvolume "/root-blank" (ID 257), the root is a snapshot of it`,
+		"fsdiff: cutoff: generation ",
+		"the root's creation as a snapshot of the baseline",
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("-v output lacks %q:\n%s", want, errs)

@@ -138,8 +138,8 @@ func header(a *audited) suggest.Header {
 	switch {
 	case info.Source != snapshot.Btrfs && info.Baseline != "":
 		h.Baseline = info.Baseline
-	case info.Source != snapshot.Btrfs:
-		h.Baseline = "none"
+	case info.Source != snapshot.Btrfs, info.Baseline == "" && info.BaselineGeneration == 0:
+		h.Baseline = "none" // everything in the root is new
 	case info.Baseline == "":
 		h.Baseline = fmt.Sprintf("the root's creation (generation %d)", info.BaselineGeneration)
 	}

@@ -51,6 +51,9 @@ func (e Entry) For(source string) (Entry, bool) {
 type Image struct {
 	File  string  // the image file
 	Truth []Entry // every change of the root subvolume "root"
+	// Roots holds the truth of every root a scenario keeps, by path under
+	// the top level ("root" included), each against the blank root-blank.
+	Roots map[string][]Entry
 }
 
 // Scenarios lists what Build can make:
@@ -64,7 +67,14 @@ type Image struct {
 //     README's rollback does at the next boot, and a new empty root made.
 //   - "quiet": a root restored from an empty blank whose drift is managed
 //     or ephemeral only; "newservice": the same with /var/lib/foo.
-var Scenarios = []string{"blank", "fresh", "guekka", "oldroots", "quiet", "newservice"}
+//   - "reboots": the guides' blank-snapshot rollback over two reboots, the
+//     previous roots kept as RebootOldRoots, and root-blank snapshotted once
+//     more (see builder.reboots).
+//   - "longpath": a root restored from a blank holding a directory path
+//     of 8,405 bytes, with a new file at its bottom (see builder.longPath);
+//   - "skew": a root restored from a blank whose file has an mtime in the
+//     future (clock skew), then only read: no change at all.
+var Scenarios = []string{"blank", "fresh", "guekka", "oldroots", "quiet", "newservice", "reboots", "longpath", "skew"}
 
 // Build makes the image of a scenario in dir as <scenario>.img and writes
 // its truth to <scenario>.truth.json.
@@ -103,6 +113,12 @@ func Build(dir, scenario string) (*Image, error) {
 		b.quiet(false)
 	case "newservice":
 		b.quiet(true)
+	case "reboots":
+		b.reboots()
+	case "longpath":
+		b.longPath()
+	case "skew":
+		b.skew()
 	default:
 		b.err = fmt.Errorf("unknown scenario %q", scenario)
 	}
@@ -123,7 +139,10 @@ func Build(dir, scenario string) (*Image, error) {
 	if err := os.WriteFile(filepath.Join(dir, scenario+".truth.json"), append(data, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	return &Image{File: img, Truth: truth}, nil
+	if b.roots == nil {
+		b.roots = map[string][]Entry{"root": truth}
+	}
+	return &Image{File: img, Truth: truth, Roots: b.roots}, nil
 }
 
 func run(name string, args ...string) error {

@@ -47,6 +47,7 @@ type builder struct {
 	created map[string]Entry
 	changed map[string]Entry // modified and metadata changes of paths that exist in the baseline
 	oldDirs map[string]bool  // directories of the baseline
+	roots   map[string][]Entry
 }
 
 func (b *builder) do(err error) {
@@ -261,6 +262,154 @@ func (b *builder) oldRoots() {
 	b.do(os.Rename(b.root, filepath.Join(b.top, OldRoot))) // fresh made old_roots
 
 	b.do(run("btrfs", "subvolume", "create", b.root))
+}
+
+// RebootOldRoots are the previous roots the "reboots" scenario keeps,
+// oldest first.
+var RebootOldRoots = []string{"old_roots/2026-11-28_08:00:00", "old_roots/2026-11-29_08:00:00"}
+
+// reboots is the rollback of the impermanence guides, kept over two
+// reboots. At installation, root is created and filled with the blank's
+// tree, and root-blank is snapshotted read-only from it at once (in the
+// same transaction as its last writes, as far as a test can make sure);
+// the first boot then writes its state into root. At each of two reboots,
+// root moves to old_roots/<timestamp>, a new root is snapshotted from
+// root-blank (which raises root-blank's generation) and the boot writes
+// other state. Last, a backup snapshots root-blank once more, before the
+// live root's last write. Every root's truth is kept, against root-blank.
+func (b *builder) reboots() {
+	b.root = filepath.Join(b.top, "root")
+	blank := filepath.Join(b.top, "root-blank")
+	b.do(run("btrfs", "subvolume", "create", b.root))
+	b.oldDirs = map[string]bool{"/": true}
+	b.blankBase()
+	b.do(run("btrfs", "subvolume", "snapshot", "-r", b.root, blank))
+	b.do(os.Mkdir(filepath.Join(b.top, "old_roots"), 0o755))
+	b.roots = map[string][]Entry{}
+	for boot, dest := range append(RebootOldRoots, "root") {
+		if boot > 0 {
+			b.do(run("btrfs", "subvolume", "snapshot", blank, b.root))
+		}
+		b.created, b.changed = map[string]Entry{}, map[string]Entry{}
+		b.bootState(boot)
+		if dest == "root" {
+			b.do(run("btrfs", "subvolume", "snapshot", "-r", blank, filepath.Join(b.top, "root-blank-backup")))
+			b.do(run("btrfs", "filesystem", "sync", b.top))
+			b.file("etc/after-backup", "x", 0o644)
+		} else {
+			b.do(os.Rename(b.root, filepath.Join(b.top, dest)))
+		}
+		b.roots[dest] = b.truth()
+	}
+}
+
+// bootState is what one boot of the "reboots" scenario writes: new state
+// in an old directory, a nested subvolume, a content, a mode, a deletion
+// and a rename of the blank's files, and reads that only change atimes.
+func (b *builder) bootState(boot int) {
+	b.mkdir(fmt.Sprintf("var/lib/boot%d", boot), 0o750)
+	b.file(fmt.Sprintf("var/lib/boot%d/state", boot), fmt.Sprintf("boot %d\n", boot), 0o600)
+	b.file("etc/machine-id", fmt.Sprintf("%032d\n", boot), 0o444)
+	b.symlink(fmt.Sprintf("/nix/store/boot%d-etc/etc/hosts", boot), "etc/hosts")
+	b.do(run("btrfs", "subvolume", "create", b.p("var/lib/machines")))
+	b.created["/var/lib/machines"] = Entry{Kind: "created", Type: "subvolume", Path: []byte("/var/lib/machines")}
+	b.do(os.WriteFile(b.p("base/overwrite.txt"), []byte(fmt.Sprintf("boot %d\n", boot)), 0))
+	b.modified("base/overwrite.txt", 7)
+	b.do(os.Chmod(b.p("base/chmod.txt"), 0o600))
+	b.changed["/base/chmod.txt"] = Entry{Kind: "metadata", Type: "file", Path: []byte("/base/chmod.txt"), Mode: 0o600, Size: 1}
+	b.remove("base/delete-me.txt", "file")
+	b.rename("base/rename-me.txt", "base/renamed.txt", 8)
+	before := atime(b.p("base/atime.txt"))
+	_, err := os.ReadFile(b.p("base/atime.txt"))
+	b.do(err)
+	if b.err == nil && !atime(b.p("base/atime.txt")).After(before) {
+		b.do(fmt.Errorf("reading base/atime.txt did not update its atime: is the image mounted noatime?"))
+	}
+}
+
+// skew is a root restored from a blank with a file whose mtime lies in the
+// future (a clock set wrong when it was written), then only read: its
+// atime changes under relatime, since it is not after its mtime, and
+// nothing else does.
+func (b *builder) skew() {
+	future := time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.restoredRoot(func() {
+		b.do(os.WriteFile(b.p("future.txt"), []byte("from the future\n"), 0o644))
+		b.do(os.Chtimes(b.p("future.txt"), future, future))
+		b.do(os.WriteFile(b.p("normal.txt"), []byte("normal\n"), 0o644))
+	})
+	b.do(run("btrfs", "filesystem", "sync", b.top))
+	for _, name := range []string{"future.txt", "normal.txt"} {
+		before := atime(b.p(name))
+		_, err := os.ReadFile(b.p(name))
+		b.do(err)
+		if b.err == nil && name == "future.txt" && atime(b.p(name)).Equal(before) { // it goes back, to now
+			b.do(fmt.Errorf("reading %s did not update its atime", name))
+		}
+	}
+}
+
+// LongPathLevels and LongPathName make the "longpath" scenario's deep
+// tree: 400 levels of 20-byte names, an 8,405-byte path, over the 4,080
+// bytes of BTRFS_IOC_INO_LOOKUP and the PATH_MAX of btrfs send.
+const (
+	LongPathLevels = 400
+	LongPathName   = "dddddddddddddddddddd"
+)
+
+// longPath is a root restored from a blank that holds a directory tree
+// deeper than any path buffer; the root adds a file at its bottom and one
+// at the top. Paths this long can only be made relative to a directory
+// descriptor, one level at a time.
+func (b *builder) longPath() {
+	deep := "/tmp" + strings.Repeat("/"+LongPathName, LongPathLevels)
+	b.restoredRoot(func() {
+		b.do(os.Mkdir(b.p("tmp"), 0o755))
+		b.oldDirs["/tmp"] = true
+		fd, err := b.descend(LongPathLevels, true)
+		b.do(err)
+		if err == nil {
+			unix.Close(fd)
+		}
+		b.oldDirs[deep] = true
+	})
+	fd, err := b.descend(LongPathLevels, false)
+	b.do(err)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	leaf, err := unix.Openat(fd, "new_leaf", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
+	b.do(err)
+	if err == nil {
+		_, err = unix.Write(leaf, []byte("x"))
+		b.do(err)
+		b.do(unix.Close(leaf))
+	}
+	b.created[deep+"/new_leaf"] = Entry{Kind: "created", Type: "file", Path: []byte(deep + "/new_leaf"), Mode: 0o644, Size: 1}
+	b.file("new-state", "secret\n", 0o600)
+}
+
+// descend opens root/tmp and the levels of LongPathName below it, making
+// them first if mkdir, and returns the bottom directory's descriptor.
+func (b *builder) descend(levels int, mkdir bool) (int, error) {
+	fd, err := unix.Open(b.p("tmp"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	for i := 0; i < levels && err == nil; i++ {
+		if mkdir {
+			if err = unix.Mkdirat(fd, LongPathName, 0o755); err != nil {
+				unix.Close(fd)
+				break
+			}
+		}
+		var next int
+		next, err = unix.Openat(fd, LongPathName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		fd = next
+	}
+	if err != nil {
+		return -1, fmt.Errorf("descending into the deep tree: %w", err)
+	}
+	return fd, nil
 }
 
 // changes creates one of every kind of entry.

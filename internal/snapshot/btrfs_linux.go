@@ -8,6 +8,7 @@ import (
 	"os"
 	"unsafe"
 
+	"github.com/dennwc/btrfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -151,26 +152,28 @@ func subvolumeID(f *os.File) (uint64, error) {
 	return id, err
 }
 
-// rootGeneration returns the generation of subvolume id: the transaction
-// that last changed it, from its ROOT_ITEM in the root tree
-// (struct btrfs_root_item: the generation follows the 160-byte inode item).
-func rootGeneration(f *os.File, id uint64) (uint64, error) {
-	var gen uint64
+// rootUUID returns the UUID of subvolume id from its ROOT_ITEM in the root
+// tree (struct btrfs_root_item, packed: the UUID follows the 160-byte inode
+// item and 87 bytes of generations, pointers and flags). The subvolume list
+// leaves out the top level, whose snapshots still name it as their parent.
+func rootUUID(f *os.File, id uint64) (btrfs.UUID, error) {
+	const off = 247
+	var uuid btrfs.UUID
 	found := false
 	err := newTreeSearcher(f, 4096).search(searchKey{
 		TreeID: rootTreeObjectID, MinObjectID: id, MaxObjectID: id,
 		MinType: keyRootItem, MaxType: keyRootItem, MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
-		if len(data) < 168 {
-			return fmt.Errorf("root item of subvolume %d: %d bytes, want at least 168", id, len(data))
+		if len(data) >= off+len(uuid) {
+			copy(uuid[:], data[off:]) // older root items have no UUID: zero
 		}
-		gen, found = binary.LittleEndian.Uint64(data[160:]), true
+		found = true
 		return nil
 	})
 	if err == nil && !found {
 		err = fmt.Errorf("subvolume %d: no root item", id)
 	}
-	return gen, err
+	return uuid, err
 }
 
 // inodeItem holds the fields fsdiff reads from struct btrfs_inode_item.

@@ -6,15 +6,18 @@
 // The btrfs generation source reads the root subvolume's own b-tree through
 // ioctls on the subvolume's directory (linux/btrfs.h, linux/btrfs_tree.h):
 //
-//   - BTRFS_IOC_TREE_SEARCH_V2 with min_transid set to the baseline
-//     generation returns every leaf written since the baseline; INODE_ITEM
-//     generation tells created inodes from touched ones, INODE_REF and
-//     INODE_EXTREF give their names, inline EXTENT_DATA gives symlink targets;
-//   - BTRFS_IOC_INO_LOOKUP resolves the path of a parent directory that the
-//     search did not return;
-//   - BTRFS_IOC_GET_SUBVOL_INFO gives a subvolume's generation, UUIDs and
-//     creation time, and the root tree's ROOT_ITEMs give any subvolume's
-//     generation by ID.
+//   - BTRFS_IOC_TREE_SEARCH_V2 with min_transid set to the cutoff (the
+//     transaction after which root and baseline differ, chosen from their
+//     parent UUIDs and creation transids: baseline_linux.go) returns every
+//     leaf written since; INODE_ITEM generation tells created inodes from
+//     touched ones, INODE_REF and INODE_EXTREF give their names and the
+//     paths of their directories (BTRFS_IOC_INO_LOOKUP's 4,080-byte buffer
+//     is too short for paths any user can make), inline EXTENT_DATA gives
+//     symlink targets; a search of the baseline's tree gives the baseline
+//     version of each touched inode, to tell a change from a read;
+//   - BTRFS_IOC_INO_LOOKUP gives the subvolume ID of a directory;
+//   - the root tree's ROOT_ITEMs give subvolumes' UUIDs, parent UUIDs and
+//     creation transids (the top level's UUID, which the list leaves out).
 //
 // TREE_SEARCH and INO_LOOKUP need CAP_SYS_ADMIN. Nothing here writes to the
 // filesystem: files are opened O_RDONLY|O_NOATIME, symlink targets come from

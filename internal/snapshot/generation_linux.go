@@ -21,6 +21,7 @@ type inode struct {
 	names     []nameRef // a window of generationScan.names
 	target    string    // symlink target
 	hasTarget bool
+	base      *inodeItem // the same inode in the baseline, if it is there
 }
 
 const sweepBufSize = 1 << 20
@@ -48,6 +49,11 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 			if err := g.fetchTarget(in); err != nil {
 				return err
 			}
+		}
+	}
+	if since.Tree != 0 {
+		if err := g.fetchBaseline(ctx); err != nil {
+			return err
 		}
 	}
 	for i := range g.inodes {
@@ -204,32 +210,136 @@ func (g *generationScan) fetchTarget(in *inode) error {
 	return nil
 }
 
-// dirPath returns the absolute path of directory ino, without a trailing
-// slash except for the root. Directories found by the sweep are resolved
-// from their own refs, the others with INO_LOOKUP.
-func (g *generationScan) dirPath(ino uint64) (string, error) {
-	if ino == firstFreeObjectID {
-		return "/", nil
-	}
-	if p, ok := g.dirs[ino]; ok {
-		return p, nil
-	}
-	var p string
-	if in := g.find(ino); in != nil && len(in.names) == 1 && in.names[0].parent != ino {
-		parent, err := g.dirPath(in.names[0].parent)
-		if err != nil {
-			return "", err
+// fetchBaseline reads the baseline's inode items of the candidates that
+// existed at the cutoff, so that emit compares each with its own inode.
+// Runs of consecutive inode numbers are read with one search, which also
+// returns the other items of all but the last inode of the run: a run only
+// goes on past an inode with few items (not a directory, whose entries are
+// items, and not a large file, whose extents are).
+func (g *generationScan) fetchBaseline(ctx context.Context) error {
+	const maxRun, smallFile = 256, 1 << 20
+	key := searchKey{TreeID: g.since.Tree, MinType: keyInodeItem, MaxType: keyInodeItem, MaxTransID: math.MaxUint64}
+	for i := 0; i < len(g.inodes); {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		p = join(parent, in.names[0].name)
-	} else {
-		rel, _, err := inoLookup(g.root, ino)
+		first := &g.inodes[i]
+		if first.item.generation > g.since.Generation && first.ino != firstFreeObjectID {
+			i++ // created after the cutoff: the baseline's inode of that number is another one
+			continue
+		}
+		j := i
+		for j+1 < len(g.inodes) && j+1-i < maxRun && g.inodes[j+1].ino == g.inodes[j].ino+1 &&
+			g.inodes[j].item.mode&unix.S_IFMT != unix.S_IFDIR && g.inodes[j].item.size < smallFile &&
+			g.inodes[j+1].item.generation <= g.since.Generation {
+			j++
+		}
+		key.MinObjectID, key.MaxObjectID = first.ino, g.inodes[j].ino
+		err := g.searcher().search(key, func(h *searchHeader, data []byte) error {
+			if h.Type != keyInodeItem {
+				return nil
+			}
+			in := g.find(h.ObjectID)
+			if in == nil {
+				return nil
+			}
+			it, err := decodeInodeItem(data)
+			if err != nil {
+				return fmt.Errorf("baseline inode %d: %w", h.ObjectID, err)
+			}
+			if it.generation == in.item.generation { // the same inode, not a reused number
+				in.base = &it
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading the baseline's inodes: %w", searchError(g.root, err))
+		}
+		i = j + 1
+	}
+	return nil
+}
+
+// dirPath returns the absolute path of directory ino, without a trailing
+// slash except for the root. Each directory's name and parent come from its
+// own INODE_REF: the sweep's for candidates, a search for the others, and
+// every path found is memoised. BTRFS_IOC_INO_LOOKUP would be one call, but
+// its name buffer holds 4,080 bytes and any user can make a longer path.
+func (g *generationScan) dirPath(ino uint64) (string, error) {
+	type step struct {
+		ino  uint64
+		name string
+	}
+	var up []step // from ino upwards, until a directory whose path is known
+	var seen map[uint64]bool
+	p := "/"
+	for cur := ino; cur != firstFreeObjectID; {
+		if known, ok := g.dirs[cur]; ok {
+			p = known
+			break
+		}
+		if seen == nil {
+			seen = map[uint64]bool{} // only when the path is not known: most calls find it at once
+		}
+		if seen[cur] { // a live root renamed directories while it was read
+			return "", fmt.Errorf("resolving directory inode %d: directory %d is its own ancestor", ino, cur)
+		}
+		seen[cur] = true
+		ref, err := g.dirRef(cur)
 		if err != nil {
 			return "", fmt.Errorf("resolving directory inode %d: %w", ino, err)
 		}
-		p = "/" + strings.TrimSuffix(rel, "/")
+		up = append(up, step{cur, ref.name})
+		cur = ref.parent
 	}
-	g.dirs[ino] = p
+	for _, s := range slices.Backward(up) {
+		p = join(p, s.name)
+		g.dirs[s.ino] = p
+	}
 	return p, nil
+}
+
+// dirRef returns the name of directory ino in its parent.
+func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
+	if in := g.find(ino); in != nil && len(in.names) == 1 {
+		return in.names[0], nil
+	}
+	var refs []nameRef
+	err := g.searcher().search(searchKey{
+		MinObjectID: ino, MaxObjectID: ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
+		MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
+	}, func(h *searchHeader, data []byte) error {
+		var err error
+		if h.Type == keyInodeRef {
+			refs, err = decodeInodeRefs(h.Offset, data, refs)
+		} else if h.Type == keyInodeExtref {
+			refs, err = decodeInodeExtrefs(data, refs)
+		}
+		return err
+	})
+	if err != nil {
+		return nameRef{}, searchError(g.root, err)
+	}
+	if len(refs) == 0 {
+		return nameRef{}, unix.ENOENT // removed since the sweep
+	}
+	return refs[0], nil
+}
+
+// changed says how an inode changed since its baseline version, by the
+// fields the walk compares: modified when its content (a directory's
+// entries) changed, metadata when its mode, owner or ctime did (extended
+// attributes, links), and false when only its atime did.
+func changed(it, base inodeItem) (Kind, bool) {
+	switch {
+	case it.mode&unix.S_IFMT == unix.S_IFDIR && it.mtime != base.mtime:
+		return Modified, true
+	case it.mode&unix.S_IFMT != unix.S_IFDIR && (it.size != base.size || it.mtime != base.mtime):
+		return Modified, true
+	case it.mode != base.mode || it.uid != base.uid || it.gid != base.gid || it.ctime != base.ctime:
+		return Metadata, true
+	}
+	return 0, false
 }
 
 func join(dir, name string) string {
@@ -252,6 +362,12 @@ func (g *generationScan) emit(in *inode, emit func(Change) error, problem func(e
 	switch {
 	case it.generation > g.since.Generation && ino != firstFreeObjectID:
 		c.Kind = Created
+	case g.since.Generation == 0:
+		return nil // compared with nothing: the root directory is what is audited, not a change
+	case in.base != nil:
+		if c.Kind, ok = changed(it, *in.base); !ok {
+			return nil // only its atime changed
+		}
 	case it.mtime > g.since.Time.UnixNano():
 		c.Kind = Modified
 	case it.ctime > g.since.Time.UnixNano():

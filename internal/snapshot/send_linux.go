@@ -200,7 +200,7 @@ func sendStream(ctx context.Context, snap *os.File, parent uint64, read func(*os
 		runtime.KeepAlive(sources)
 		w.Close() // the end of the stream for read
 		if errno != 0 {
-			sent <- fmt.Errorf("btrfs send: %w", permissionError(errno))
+			sent <- sendError(errno)
 			return
 		}
 		sent <- nil
@@ -217,4 +217,12 @@ func sendStream(ctx context.Context, snap *os.File, parent uint64, read func(*os
 		return sendErr
 	}
 	return readErr
+}
+
+// sendError describes a failed BTRFS_IOC_SEND.
+func sendError(errno unix.Errno) error {
+	if errno == unix.ENAMETOOLONG {
+		return fmt.Errorf("btrfs send: %w: %w", ErrSendPathTooLong, errno)
+	}
+	return fmt.Errorf("btrfs send: %w", permissionError(errno))
 }

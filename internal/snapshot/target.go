@@ -115,18 +115,26 @@ type Info struct {
 	RootID             uint64   // its subvolume ID
 	TopLevel           string   // mount point or device of the top level
 	Baseline           string   // path of the baseline subvolume or directory; empty when there is none
-	BaselineGeneration uint64   // btrfs: changes are what happened after this generation
+	BaselineGeneration uint64   // btrfs: the cutoff; changes are what happened after this generation
 	Decisions          []string // every choice made, in order
 }
 
 // Since is the baseline a generation scan compares with.
 type Since struct {
-	// Generation is the last transaction of the baseline: inodes created in a
-	// later transaction are new, inodes written in a later one are candidates.
+	// Generation is the cutoff, the last transaction whose content the root
+	// shares with the baseline: inodes created in a later transaction are
+	// new, inodes written in a later one are candidates. 0 compares with
+	// nothing: every entry is new.
 	Generation uint64
-	// Time is when the baseline was taken. A candidate whose ctime and mtime
-	// are both no later than this was only read (relatime bumps the inode's
-	// transid for an atime update), so it is not a change.
+	// Tree is the ID of the baseline subvolume whose inodes are the root's
+	// own older inodes (a snapshot of one of the other, or of a common
+	// ancestor): a candidate is compared with its inode there, so that a
+	// read (relatime and strictatime bump the inode's transid for an atime
+	// update) is not a change. 0 when there is none.
+	Tree uint64
+	// Time is when the cutoff's transaction happened. Where the baseline has
+	// no inode to compare with, a candidate whose ctime and mtime are both no
+	// later than this was only read.
 	Time time.Time
 }
 
@@ -179,6 +187,17 @@ var (
 	ErrNoRoot       = errors.New("no root subvolume given")
 	ErrNoBaseline   = errors.New("no baseline given")
 	ErrSendBaseline = errors.New("the send source cannot use this baseline")
+	// ErrOutsideTopLevel: a subvolume path relative to the top level that
+	// climbs out of it.
+	ErrOutsideTopLevel = errors.New("a path under the top level must not climb out of it")
+	// ErrUnrelatedBaseline: the baseline cannot be what the root started
+	// from; neither is a snapshot of the other, and it is newer.
+	ErrUnrelatedBaseline = errors.New("the baseline cannot be a baseline of this root")
+	// ErrSendNoBaseline: the send source compares two subvolumes.
+	ErrSendNoBaseline = errors.New("the send source needs a baseline subvolume")
+	// ErrSendPathTooLong: the kernel's send names every entry by its full
+	// path and fails (ENAMETOOLONG) on a tree with a path over PATH_MAX.
+	ErrSendPathTooLong = errors.New("the tree holds a path longer than btrfs send can handle")
 )
 
 // NotBtrfsError says that a path is on another filesystem.

@@ -73,6 +73,9 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 			return nil, fmt.Errorf("subvolume %d of %q is not in the subvolume list", rootID, t.Root.Name())
 		}
 		root = btrfs.SubvolInfo{RootID: topLevelID}
+		if root.UUID, err = rootUUID(t.Root, topLevelID); err != nil {
+			return nil, fmt.Errorf("reading the UUID of the top level: %w", permissionError(err))
+		}
 	}
 	t.Info.Root, t.Info.RootID = "/"+root.Path, rootID
 	t.note("root: subvolume %q (ID %d), %s", t.Info.Root, rootID, o.rootReason)
@@ -95,7 +98,7 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 	}
 	if t.Info.Source == Send {
 		if base == nil {
-			return nil, fmt.Errorf("%w: the send source compares two subvolumes", ErrNoBaseline)
+			return nil, fmt.Errorf("%w: it compares two subvolumes, and there is no baseline", ErrSendNoBaseline)
 		}
 		if err := o.prepareSend(t, base, since, nested); err != nil {
 			return nil, err
@@ -274,8 +277,20 @@ func (o *opener) openRoot() (*os.File, error) {
 		o.rootReason = "mounted at /"
 		o.t.liveMounts = o.mounts
 	}
-	o.rootPath, o.rootRel = fdPath(top)+"/"+cleanRel(rel), cleanRel(rel)
+	if o.rootRel, err = underTopLevel(rel); err != nil {
+		return nil, err
+	}
+	o.rootPath = fdPath(top) + "/" + o.rootRel
 	return o.openSubvolume(top, rel)
+}
+
+// underTopLevel cleans name, a path relative to the top level. A path that
+// climbs out of it is an error: clamping it would audit the top level.
+func underTopLevel(name string) (string, error) {
+	if rel := filepath.Clean(name); rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("%q: %w", name, ErrOutsideTopLevel)
+	}
+	return cleanRel(name), nil
 }
 
 // openSubvolume opens a subvolume's root directory: an absolute path, or a
@@ -286,7 +301,11 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 	if top == nil || filepath.IsAbs(name) {
 		f, err = openDir(unix.AT_FDCWD, name, name)
 	} else {
-		f, err = openDir(int(top.Fd()), cleanRel(name), name)
+		rel, relErr := underTopLevel(name)
+		if relErr != nil {
+			return nil, relErr
+		}
+		f, err = openDir(int(top.Fd()), rel, name)
 	}
 	if err != nil {
 		return nil, err
@@ -303,93 +322,6 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 		return nil, fmt.Errorf("%w: %q", ErrNotSubvolume, name)
 	}
 	return f, nil
-}
-
-// findBaseline picks the baseline: --baseline, else the subvolume the root
-// was snapshotted from, else a conventionally named blank snapshot, else
-// the root's own creation.
-func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Since, *btrfs.SubvolInfo, error) {
-	var base btrfs.SubvolInfo
-	var reason string
-	switch {
-	case o.opts.Baseline != "":
-		var top *os.File
-		if !filepath.IsAbs(o.opts.Baseline) {
-			var err error
-			if top, err = o.topLevel(); err != nil {
-				return Since{}, nil, err
-			}
-		}
-		f, err := o.openSubvolume(top, o.opts.Baseline)
-		if err != nil {
-			return Since{}, nil, fmt.Errorf("baseline: %w", err)
-		}
-		id, err := subvolumeID(f)
-		if err != nil {
-			return Since{}, nil, err
-		}
-		var ok bool
-		if base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == id }); !ok {
-			return Since{}, nil, fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
-		}
-		reason = "given by --baseline"
-	default:
-		var ok bool
-		if root.ParentUUID != (btrfs.UUID{}) {
-			base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.UUID == root.ParentUUID })
-			reason = "the root is a snapshot of it"
-		}
-		if !ok {
-			names := conventionalBlanks(root.Path)
-			base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool {
-				return slices.Contains(names, s.Path) && s.OTransID <= root.OTransID
-			})
-			reason = "conventional name of a blank snapshot"
-		}
-		if !ok {
-			// Everything in the root is newer than its creation. The top level
-			// has no creation generation: everything in it is new.
-			since := Since{Time: root.OTime}
-			if root.OTransID > 0 {
-				since.Generation = root.OTransID - 1
-			}
-			o.t.Info.BaselineGeneration = since.Generation
-			o.t.note("baseline: none found; the root's creation (generation %d, %s)", root.OTransID, root.OTime.Format("2006-01-02 15:04:05"))
-			return since, nil, nil
-		}
-	}
-	gen, err := rootGeneration(o.t.Root, base.RootID)
-	if err != nil {
-		return Since{}, nil, fmt.Errorf("reading the generation of %q: %w", base.Path, permissionError(err))
-	}
-	o.t.Info.Baseline, o.t.Info.BaselineGeneration = "/"+base.Path, gen
-	o.t.note("baseline: subvolume %q (ID %d, generation %d), %s", "/"+base.Path, base.RootID, gen, reason)
-	return Since{Generation: gen, Time: base.OTime}, &base, nil
-}
-
-// conventionalBlanks lists the names people give the blank snapshot of a
-// root subvolume, next to it and at the top level.
-func conventionalBlanks(rootPath string) []string {
-	dir, name := filepath.Split(rootPath)
-	var out []string
-	for _, d := range []string{dir, ""} {
-		for _, n := range []string{name + "-blank", name + "@blank", name + "_blank", "@" + name + "-blank",
-			"root-blank", "root@blank", "@root-blank", "@blank", "blank"} {
-			if p := d + n; !slices.Contains(out, p) && p != rootPath {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
-func findSubvolume(all []btrfs.SubvolInfo, match func(btrfs.SubvolInfo) bool) (btrfs.SubvolInfo, bool) {
-	for _, s := range all {
-		if match(s) {
-			return s, true
-		}
-	}
-	return btrfs.SubvolInfo{}, false
 }
 
 // openDir opens directory path relative to dirfd without updating its
