@@ -81,6 +81,8 @@ func hint(err error) string {
 		return "--root and --baseline name a subvolume: its path under the top level (root, root-blank) or its absolute directory; btrfs subvolume list DIR shows them"
 	case errors.Is(err, snapshot.ErrNoBaseline):
 		return "pass --baseline DIR (a snapshot of the root when it was blank) or --baseline none"
+	case errors.Is(err, snapshot.ErrReadOnly):
+		return "fsdiff never makes a read-only filesystem writable: pass --source btrfs (no deletions or renames) or --source walk, which need no snapshot"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
 	case errors.Is(err, errIncomplete):

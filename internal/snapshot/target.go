@@ -179,6 +179,9 @@ var (
 	ErrNoRoot       = errors.New("no root subvolume given")
 	ErrNoBaseline   = errors.New("no baseline given")
 	ErrSendBaseline = errors.New("the send source cannot use this baseline")
+	// ErrReadOnly: the send source needs a snapshot, which a read-only
+	// filesystem or mount forbids, and fsdiff never makes one writable.
+	ErrReadOnly = errors.New("read-only")
 )
 
 // NotBtrfsError says that a path is on another filesystem.
