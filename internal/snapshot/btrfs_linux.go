@@ -267,13 +267,13 @@ type subvolInfo struct {
 	ParentID   uint64
 	DirID      uint64
 	Generation uint64
-	Flags      uint64 // subvolReadOnly
+	Flags      uint64 // the root item's: rootSubvolReadOnly
 	UUID       btrfs.UUID
 	ParentUUID btrfs.UUID
 	_          [504 - 328]byte
 }
 
-const subvolReadOnly = 1 << 1 // BTRFS_SUBVOL_RDONLY
+const rootSubvolReadOnly = 1 << 0 // BTRFS_ROOT_SUBVOL_RDONLY (linux/btrfs_tree.h)
 
 // getSubvolInfo runs BTRFS_IOC_GET_SUBVOL_INFO (Linux 4.18, no privileges)
 // on the subvolume f belongs to.

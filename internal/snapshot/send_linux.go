@@ -290,7 +290,7 @@ func (d *snapshotDir) removeLeftover(name string) bool {
 		return false // a live run's
 	}
 	info, err := getSubvolInfo(f)
-	if err != nil || info.Flags&subvolReadOnly == 0 || info.ParentUUID != d.rootUUID {
+	if err != nil || info.Flags&rootSubvolReadOnly == 0 || info.ParentUUID != d.rootUUID {
 		return false
 	}
 	return btrfs.DeleteSubVolume(filepath.Join(d.path, name)) == nil
