@@ -416,6 +416,9 @@ mount --bind "$R/persist/etc" "$R/var/lib/app"`, "-v", "--format", "ndjson")
 			t.Errorf("-v lacks %q:\n%s", want, errs)
 		}
 	}
+	if strings.Contains(errs, "not through a private read-only view") {
+		t.Errorf("the walk read / directly: the mounts below must still stop it in the view\n%s", errs)
+	}
 	got := map[string]record{}
 	for _, r := range parseNDJSON(t, out) {
 		got[r.Path] = r
