@@ -54,7 +54,7 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 	if err != nil {
 		return err
 	}
-	snaps, err := o.snapshotDir(rootPath)
+	snaps, err := o.openSnapshotDir(rootPath)
 	if err != nil {
 		return err
 	}
@@ -163,14 +163,14 @@ func (o *opener) deletionsMatter(base *btrfs.SubvolInfo) bool {
 // for as long as the snapshot exists, so that another run's cleanup, which
 // deletes only snapshots whose lock it can take exclusively, leaves it
 // alone. That lock alone leaves a window: between the snapshot's creation
-// and its lock, cleanup would find it free and delete it under its run
-// (four runs at once failed one time in twenty). So the directory that
-// holds the snapshots, which exists before any of them, is locked too: a
-// run holds it shared from before it creates its snapshot until it holds
-// the snapshot's lock, and cleanup holds it exclusively. Cleanup then never
-// sees a snapshot in that window, and a snapshot whose lock is free belongs
-// to no live run. Runs may create their snapshots at the same time; cleanup
-// does not wait for them: it gives up, and a later run cleans.
+// and its lock, cleanup would find it free and delete it under its run.
+// So the directory that holds the snapshots, which exists before any of
+// them, is locked too: a run holds it shared from before it creates its
+// snapshot until it holds the snapshot's lock, and cleanup holds it
+// exclusively. Cleanup then never sees a snapshot in that window, and a
+// snapshot whose lock is free belongs to no live run. Runs may create
+// their snapshots at the same time; cleanup does not wait for them: it
+// gives up, and a later run cleans.
 //
 // flock(2) locks the inode, whichever mount or descriptor reaches it, so
 // runs through different mounts of the filesystem exclude each other; a
@@ -181,12 +181,12 @@ func (o *opener) deletionsMatter(base *btrfs.SubvolInfo) bool {
 // root, open for locking.
 type snapshotDir struct {
 	path     string   // as the btrfs library opens it
-	f        *os.File // for flock(2) and reading
+	f        *os.File // for flock(2), openat(2) and reading, once
 	rootUUID btrfs.UUID
 }
 
-// snapshotDir opens the directory next to the root at rootPath.
-func (o *opener) snapshotDir(rootPath string) (*snapshotDir, error) {
+// openSnapshotDir opens the directory next to the root at rootPath.
+func (o *opener) openSnapshotDir(rootPath string) (*snapshotDir, error) {
 	root, err := getSubvolInfo(o.t.Root)
 	if err != nil {
 		return nil, fmt.Errorf("reading the subvolume information of %q: %w", o.t.Root.Name(), permissionError(err))
@@ -260,12 +260,7 @@ func (d *snapshotDir) removeLeftovers() (removed []string) {
 		return nil
 	}
 	defer unix.Flock(int(d.f.Fd()), unix.LOCK_UN)
-	dir, err := openDirAt(int(d.f.Fd()), ".") // its own offset: d.f may be read again
-	if err != nil {
-		return nil
-	}
-	names, _ := readNames(dir)
-	unix.Close(dir)
+	names, _ := readNames(int(d.f.Fd()))
 	for _, name := range names {
 		if isTempSnapshotName(name) && d.removeLeftover(name) {
 			removed = append(removed, name)
