@@ -388,8 +388,9 @@ func readNames(fd int) ([]string, error) {
 	return f.Readdirnames(-1)
 }
 
-// readlinkAt reads a symlink's target. readlink updates the link's atime,
-// so it is only called for links that are new or changed.
+// readlinkAt reads a symlink's target. readlink updates the link's atime
+// (but through the read-only view targets are opened with), so it is only
+// called for links that are new or changed.
 func readlinkAt(fd int, name string) string {
 	buf := make([]byte, 256)
 	for {
