@@ -90,6 +90,8 @@ func hint(err error) string {
 		return "pass --source btrfs: it reads names from the b-tree and has no path length limit"
 	case errors.Is(err, snapshot.ErrOutsideTopLevel):
 		return "--root and --baseline name a subvolume by its path under the top level (root, old_roots/<ts>) or by its absolute directory"
+	case errors.Is(err, snapshot.ErrReadOnly):
+		return "fsdiff never makes a read-only filesystem writable: pass --source btrfs (no deletions or renames) or --source walk, which need no snapshot"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
 	case errors.Is(err, errIncomplete):

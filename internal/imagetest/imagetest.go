@@ -80,15 +80,7 @@ var Scenarios = []string{"blank", "fresh", "guekka", "oldroots", "quiet", "newse
 // its truth to <scenario>.truth.json.
 func Build(dir, scenario string) (*Image, error) {
 	img := filepath.Join(dir, scenario+".img")
-	if err := os.WriteFile(img, nil, 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.Truncate(img, 256<<20); err != nil {
-		return nil, err
-	}
-	// A fresh filesystem UUID each time: test binaries run in parallel, and
-	// btrfs takes two mounted images with one UUID for the same filesystem.
-	if err := run("mkfs.btrfs", "-q", "-f", img); err != nil {
+	if err := mkfs(img, 256<<20); err != nil {
 		return nil, err
 	}
 	mnt, err := os.MkdirTemp("", "fsdiff-image-")
@@ -143,6 +135,31 @@ func Build(dir, scenario string) (*Image, error) {
 		b.roots = map[string][]Entry{"root": truth}
 	}
 	return &Image{File: img, Truth: truth, Roots: b.roots}, nil
+}
+
+// mkfs makes an empty btrfs image of size bytes at img.
+func mkfs(img string, size int64) error {
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		return err
+	}
+	if err := os.Truncate(img, size); err != nil {
+		return err
+	}
+	// A fresh filesystem UUID each time: test binaries run in parallel, and
+	// btrfs takes two mounted images with one UUID for the same filesystem.
+	return run("mkfs.btrfs", "-q", "-f", img)
+}
+
+// Empty makes an empty btrfs image of size bytes for a test that lays out
+// its own tree, and returns its file. It calls Require first.
+func Empty(t testing.TB, size int64) string {
+	t.Helper()
+	Require(t)
+	img := filepath.Join(t.TempDir(), "empty.img")
+	if err := mkfs(img, size); err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func run(name string, args ...string) error {

@@ -14,8 +14,9 @@ import (
 
 // Ioctl numbers and item types from linux/btrfs.h and linux/btrfs_tree.h.
 const (
-	iocTreeSearchV2 = 0xc0709411 // _IOWR(0x94, 17, struct btrfs_ioctl_search_args_v2)
-	iocInoLookup    = 0xd0009412 // _IOWR(0x94, 18, struct btrfs_ioctl_ino_lookup_args)
+	iocTreeSearchV2  = 0xc0709411 // _IOWR(0x94, 17, struct btrfs_ioctl_search_args_v2)
+	iocInoLookup     = 0xd0009412 // _IOWR(0x94, 18, struct btrfs_ioctl_ino_lookup_args)
+	iocGetSubvolInfo = 0x81f8943c // _IOR(0x94, 60, struct btrfs_ioctl_get_subvol_info_args)
 
 	keyInodeItem   = 1
 	keyInodeRef    = 12
@@ -258,4 +259,31 @@ func inlineExtent(b []byte) (string, bool) {
 		return "", false
 	}
 	return string(b[21:]), true
+}
+
+// subvolInfo mirrors struct btrfs_ioctl_get_subvol_info_args (linux/btrfs.h)
+// up to the fields fsdiff reads; the rest is buffer.
+type subvolInfo struct {
+	TreeID     uint64
+	Name       [256]byte
+	ParentID   uint64
+	DirID      uint64
+	Generation uint64
+	Flags      uint64 // the root item's: rootSubvolReadOnly
+	UUID       btrfs.UUID
+	ParentUUID btrfs.UUID
+	_          [504 - 328]byte
+}
+
+const rootSubvolReadOnly = 1 << 0 // BTRFS_ROOT_SUBVOL_RDONLY (linux/btrfs_tree.h)
+
+// getSubvolInfo runs BTRFS_IOC_GET_SUBVOL_INFO (Linux 4.18, no privileges)
+// on the subvolume f belongs to.
+func getSubvolInfo(f *os.File) (subvolInfo, error) {
+	var info subvolInfo
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), iocGetSubvolInfo, uintptr(unsafe.Pointer(&info)))
+	if errno != 0 {
+		return subvolInfo{}, errno
+	}
+	return info, nil
 }

@@ -21,7 +21,11 @@
 //
 // TREE_SEARCH and INO_LOOKUP need CAP_SYS_ADMIN. Nothing here writes to the
 // filesystem: files are opened O_RDONLY|O_NOATIME, symlink targets come from
-// the tree instead of readlink(2) (which would update atime), and the top
-// level is mounted read-only as a detached mount (fsopen(2), fsmount(2)) that
-// no other process can see and that disappears when fsdiff exits.
+// the tree instead of readlink(2) (which would update atime), the top level
+// is mounted read-only and noatime as a detached mount (fsopen(2),
+// fsmount(2)) that no other process can see and that disappears when fsdiff
+// exits, with a read-only superblock so that a filesystem mounted read-only
+// elsewhere stays so, and every source reads the root through a private
+// read-only, noatime clone of its mounts (open_tree(2), mount_setattr(2)).
+// The send source's temporary snapshot is the one write (send_linux.go).
 package snapshot

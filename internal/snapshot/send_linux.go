@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -49,28 +50,20 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 	if ro, err := btrfs.IsReadOnly(basePath); err == nil && !ro {
 		return fmt.Errorf("%w: baseline %q is writable: btrfs send compares read-only subvolumes (btrfs property set %s ro true)", ErrSendBaseline, base.Path, base.Path)
 	}
-	rootPath := o.rootPath
-	var st unix.Statfs_t
-	if unix.Statfs(filepath.Dir(rootPath), &st) == nil && st.Flags&unix.ST_RDONLY != 0 {
-		// fsdiff's own top-level mount is read-only; the snapshot needs a
-		// writable one, as private and short-lived.
-		if o.device == "" || o.rootRel == "" {
-			return fmt.Errorf("%w: %s is read-only, and the send source makes its snapshot next to the root", ErrSendBaseline, filepath.Dir(rootPath))
-		}
-		top, err := o.mountDetached(o.device, true)
-		if err != nil {
-			return err
-		}
-		rootPath = fdPath(top) + "/" + o.rootRel
-		t.note("top level: %s mounted again, writable, detached and private, for the snapshot", o.device)
+	rootPath, err := o.writableRoot()
+	if err != nil {
+		return err
 	}
-	dir := filepath.Dir(rootPath)
-	if removed := removeLeftovers(dir); len(removed) > 0 {
+	snaps, err := o.openSnapshotDir(rootPath)
+	if err != nil {
+		return err
+	}
+	if removed := snaps.removeLeftovers(); len(removed) > 0 {
 		t.note("removed %d snapshots left by interrupted runs: %s", len(removed), strings.Join(removed, ", "))
 	}
 	t.note("source: btrfs send --no-data of a temporary read-only snapshot of the root against the baseline")
 	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
-		snap, err := tempSnapshot(rootPath, dir)
+		snap, err := snaps.create(rootPath)
 		if err != nil {
 			return err
 		}
@@ -94,6 +87,44 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 		return nil
 	}
 	return nil
+}
+
+// writableRoot returns the root's directory on a mount where the send
+// source can make its snapshot next to it, or an error that wraps
+// ErrReadOnly. fsdiff never changes a filesystem's read-only state: when
+// the top level it mounted itself is read-only, it mounts it again
+// writable, which mountDetached makes writable only if the filesystem
+// already is. A read-only mount it did not make (--mount, an existing
+// mount of the top level, an absolute root) is left as it is.
+func (o *opener) writableRoot() (string, error) {
+	if o.sendRoot != "" {
+		return o.sendRoot, nil
+	}
+	rootPath := o.rootPath
+	var st unix.Statfs_t
+	if unix.Statfs(filepath.Dir(rootPath), &st) == nil && st.Flags&unix.ST_RDONLY != 0 {
+		if o.device == "" || o.rootRel == "" {
+			name := filepath.Dir(o.opts.Root)
+			if !filepath.IsAbs(o.opts.Root) {
+				name = filepath.Join(o.t.Info.TopLevel, filepath.Dir(o.rootRel))
+			}
+			return "", fmt.Errorf("the send source snapshots the root next to it, but %q is %w", name, ErrReadOnly)
+		}
+		top, err := o.mountDetached(o.device, true)
+		if err != nil {
+			return "", err
+		}
+		if err := unix.Fstatfs(int(top.Fd()), &st); err != nil {
+			return "", fmt.Errorf("statfs of the top level of %q: %w", o.device, err)
+		}
+		if st.Flags&unix.ST_RDONLY != 0 {
+			return "", fmt.Errorf("the send source snapshots the root, but the filesystem on %q is %w: it is mounted read-write nowhere", o.device, ErrReadOnly)
+		}
+		rootPath = fdPath(top) + "/" + o.rootRel
+		o.t.note("top level: %s mounted again, writable, detached and private, for the snapshot", o.device)
+	}
+	o.sendRoot = rootPath
+	return rootPath, nil
 }
 
 // basePath is the baseline's directory, as a path.
@@ -128,59 +159,136 @@ func (o *opener) deletionsMatter(base *btrfs.SubvolInfo) bool {
 	return len(names) > 0
 }
 
+// Snapshots and their locks. A run holds a shared flock(2) on its snapshot
+// for as long as the snapshot exists, so that another run's cleanup, which
+// deletes only snapshots whose lock it can take exclusively, leaves it
+// alone. That lock alone leaves a window: between the snapshot's creation
+// and its lock, cleanup would find it free and delete it under its run.
+// So the directory that holds the snapshots, which exists before any of
+// them, is locked too: a run holds it shared from before it creates its
+// snapshot until it holds the snapshot's lock, and cleanup holds it
+// exclusively. Cleanup then never sees a snapshot in that window, and a
+// snapshot whose lock is free belongs to no live run. Runs may create
+// their snapshots at the same time; cleanup does not wait for them: it
+// gives up, and a later run cleans.
+//
+// flock(2) locks the inode, whichever mount or descriptor reaches it, so
+// runs through different mounts of the filesystem exclude each other; a
+// lock goes with the last descriptor of its open file, so a run killed by
+// SIGKILL leaves a snapshot that the next run finds free.
+
+// snapshotDir is the directory that holds the temporary snapshots of one
+// root, open for locking.
+type snapshotDir struct {
+	path     string   // as the btrfs library opens it
+	f        *os.File // for flock(2), openat(2) and reading, once
+	rootUUID btrfs.UUID
+}
+
+// openSnapshotDir opens the directory next to the root at rootPath.
+func (o *opener) openSnapshotDir(rootPath string) (*snapshotDir, error) {
+	root, err := getSubvolInfo(o.t.Root)
+	if err != nil {
+		return nil, fmt.Errorf("reading the subvolume information of %q: %w", o.t.Root.Name(), permissionError(err))
+	}
+	dir := filepath.Dir(rootPath)
+	f, err := openDir(unix.AT_FDCWD, dir, dir)
+	if err != nil {
+		return nil, err
+	}
+	o.t.closers = append(o.t.closers, f.Close)
+	return &snapshotDir{path: dir, f: f, rootUUID: root.UUID}, nil
+}
+
 // tempSnap is a temporary read-only snapshot, held open and locked.
 type tempSnap struct {
 	path string
 	f    *os.File
 }
 
-func tempSnapshot(root, dir string) (*tempSnap, error) {
+// create makes a read-only snapshot of the root at rootPath, named
+// .fsdiff- and 16 random hexadecimal digits, and locks it.
+func (d *snapshotDir) create(rootPath string) (_ *tempSnap, err error) {
+	if err := unix.Flock(int(d.f.Fd()), unix.LOCK_SH); err != nil {
+		return nil, fmt.Errorf("locking %q: %w", d.f.Name(), err)
+	}
+	defer unix.Flock(int(d.f.Fd()), unix.LOCK_UN)
 	b := make([]byte, 8)
 	rand.Read(b)
-	p := filepath.Join(dir, tempSnapshotPrefix+hex.EncodeToString(b))
-	if err := btrfs.SnapshotSubVolume(root, p, true); err != nil {
+	name := tempSnapshotPrefix + hex.EncodeToString(b)
+	p := filepath.Join(d.path, name)
+	if err := btrfs.SnapshotSubVolume(rootPath, p, true); err != nil {
 		return nil, fmt.Errorf("making the read-only snapshot the send source needs: %w", permissionError(err))
 	}
-	f, err := os.Open(p)
-	if err == nil {
-		// A shared lock says that this run is alive; removeLeftovers skips it.
-		err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
-	}
+	defer func() {
+		if err != nil {
+			btrfs.DeleteSubVolume(p)
+		}
+	}()
+	fd, err := openDirAt(int(d.f.Fd()), name)
 	if err != nil {
-		btrfs.DeleteSubVolume(p)
-		return nil, fmt.Errorf("opening %q: %w", p, err)
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), p)
+	if err := unix.Flock(fd, unix.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %q: %w", name, err)
 	}
 	return &tempSnap{path: p, f: f}, nil
 }
 
+// remove deletes the snapshot, then lets its lock go: released first, it
+// would let another run's cleanup take the snapshot for a leftover.
 func (s *tempSnap) remove() {
-	s.f.Close()
 	btrfs.DeleteSubVolume(s.path)
+	s.f.Close()
 }
 
-// removeLeftovers deletes the .fsdiff- snapshots in dir that no running
-// fsdiff holds locked.
-func removeLeftovers(dir string) (removed []string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+// isTempSnapshotName says whether name is one that create gives.
+func isTempSnapshotName(name string) bool {
+	digits, ok := strings.CutPrefix(name, tempSnapshotPrefix)
+	return ok && len(digits) == 16 && strings.Trim(digits, "0123456789abcdef") == ""
+}
+
+// removeLeftovers deletes the snapshots in d that are provably left by
+// runs that are gone: named as create names them, read-only, snapshots of
+// this root (their parent UUID is the root's), and locked by no one. A
+// user's subvolume that only looks like one is never touched. It does
+// nothing while another run is making its snapshot.
+func (d *snapshotDir) removeLeftovers() (removed []string) {
+	if unix.Flock(int(d.f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return nil
 	}
-	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), tempSnapshotPrefix) {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		free := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil
-		f.Close()
-		if ok, _ := btrfs.IsSubVolume(p); free && ok && btrfs.DeleteSubVolume(p) == nil {
-			removed = append(removed, e.Name())
+	defer unix.Flock(int(d.f.Fd()), unix.LOCK_UN)
+	names, _ := readNames(int(d.f.Fd()))
+	for _, name := range names {
+		if isTempSnapshotName(name) && d.removeLeftover(name) {
+			removed = append(removed, name)
 		}
 	}
+	slices.Sort(removed)
 	return removed
+}
+
+func (d *snapshotDir) removeLeftover(name string) bool {
+	fd, err := openDirAt(int(d.f.Fd()), name)
+	if err != nil {
+		return false
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close() // after the deletion: the lock is held until then
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Ino != firstFreeObjectID {
+		return false // a directory, not a subvolume
+	}
+	if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return false // a live run's
+	}
+	info, err := getSubvolInfo(f)
+	if err != nil || info.Flags&rootSubvolReadOnly == 0 || info.ParentUUID != d.rootUUID {
+		return false
+	}
+	return btrfs.DeleteSubVolume(filepath.Join(d.path, name)) == nil
 }
 
 // sendStream runs BTRFS_IOC_SEND of subvolume snap against parent, without

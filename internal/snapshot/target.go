@@ -198,6 +198,9 @@ var (
 	// ErrSendPathTooLong: the kernel's send names every entry by its full
 	// path and fails (ENAMETOOLONG) on a tree with a path over PATH_MAX.
 	ErrSendPathTooLong = errors.New("the tree holds a path longer than btrfs send can handle")
+	// ErrReadOnly: the send source needs a snapshot, which a read-only
+	// filesystem or mount forbids, and fsdiff never makes one writable.
+	ErrReadOnly = errors.New("read-only")
 )
 
 // NotBtrfsError says that a path is on another filesystem.

@@ -52,6 +52,11 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 	if t.Root, err = o.openRoot(); err != nil {
 		return nil, err
 	}
+	if o.device == "" || o.rootRel == "" {
+		// Not under the top level fsdiff mounted itself, which is read-only
+		// and noatime already.
+		t.Root = t.readOnlyView(t.Root)
+	}
 	rootID, err := subvolumeID(t.Root)
 	if err != nil {
 		return nil, fmt.Errorf("reading subvolume ID of %q: %w", t.Root.Name(), err)
@@ -93,8 +98,15 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 		return nil, err
 	}
 	if cmpSource(opts.Source, Auto) == Auto && base != nil && o.deletionsMatter(base) {
-		t.Info.Source = Send
-		t.note("source: send, because the baseline is not empty: deletions and renames matter")
+		switch _, err := o.writableRoot(); {
+		case errors.Is(err, ErrReadOnly):
+			t.note("source: btrfs, which sees no deletions or renames, not send: %v", err)
+		case err != nil:
+			return nil, err
+		default:
+			t.Info.Source = Send
+			t.note("source: send, because the baseline is not empty: deletions and renames matter")
+		}
 	}
 	if t.Info.Source == Send {
 		if base == nil {
@@ -116,15 +128,22 @@ const topLevelID = 5
 
 // ReadFile reads a file of the audited root, resolving symlinks inside it
 // (RESOLVE_IN_ROOT) so that an absolute link never escapes to the host, and
-// without updating its atime.
+// without updating its atime where it may.
 func (t *Target) ReadFile(name string) ([]byte, error) {
 	if t.Root == nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: fs.ErrNotExist} // a saved stream has no tree
 	}
-	fd, err := unix.Openat2(int(t.Root.Fd()), strings.TrimPrefix(name, "/"), &unix.OpenHow{
+	how := unix.OpenHow{
 		Flags:   unix.O_RDONLY | unix.O_NOATIME | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	}
+	rel := strings.TrimPrefix(name, "/")
+	fd, err := unix.Openat2(int(t.Root.Fd()), rel, &how)
+	if err == unix.EPERM {
+		// O_NOATIME needs ownership or CAP_FOWNER; /etc/passwd is root's.
+		how.Flags &^= unix.O_NOATIME
+		fd, err = unix.Openat2(int(t.Root.Fd()), rel, &how)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -141,6 +160,7 @@ type opener struct {
 	rootReason string
 	rootPath   string // the root's directory, as a path the btrfs library can open
 	rootRel    string // the root's path under the top level, when it was opened there
+	sendRoot   string // the root's directory on a writable mount, once writableRoot found one
 	device     string // the device of a top level fsdiff mounted itself
 }
 
@@ -221,10 +241,19 @@ func (o *opener) topLevel() (*os.File, error) {
 }
 
 // mountDetached mounts the top level of the btrfs filesystem on device
-// read-only with the new mount API (fsopen(2), fsconfig(2), fsmount(2)) and
-// never attaches it anywhere: no directory is created, no other process can
-// see it, and the kernel removes it when its last descriptor closes, however
-// fsdiff exits.
+// read-only and noatime with the new mount API (fsopen(2), fsconfig(2),
+// fsmount(2)) and never attaches it anywhere: no directory is created, no
+// other process can see it, and the kernel removes it when its last
+// descriptor closes, however fsdiff exits.
+//
+// A writable mount, for the send source's snapshot, is writable only if
+// the filesystem already is: the superblock is always asked for read-only.
+// Without the "ro" flag, btrfs turns the superblock of a filesystem mounted
+// read-only elsewhere read-write for the new mount (btrfs_get_tree_subvol,
+// btrfs_reconfigure_for_mount), whatever the mount's own attributes; with
+// it, an existing read-write superblock is shared as it is, a read-only one
+// stays read-only (the mount then reports ST_RDONLY), and a filesystem
+// mounted nowhere else is opened read-only.
 func (o *opener) mountDetached(device string, writable bool) (*os.File, error) {
 	fsfd, err := unix.Fsopen("btrfs", unix.FSOPEN_CLOEXEC)
 	if err != nil {
@@ -236,12 +265,15 @@ func (o *opener) mountDetached(device string, writable bool) (*os.File, error) {
 			return nil, fmt.Errorf("mounting the top level of %q: %s: %w", device, kv[0], permissionError(err))
 		}
 	}
+	if err := unix.FsconfigSetFlag(fsfd, "ro"); err != nil {
+		return nil, fmt.Errorf("mounting the top level of %q: ro: %w", device, permissionError(err))
+	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return nil, fmt.Errorf("mounting the top level of %q: %w", device, permissionError(err))
 	}
-	attrs := unix.MOUNT_ATTR_RDONLY
+	attrs := unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOATIME
 	if writable {
-		attrs = 0 // only for the send source's snapshot
+		attrs = unix.MOUNT_ATTR_NOATIME // only for the send source's snapshot
 	}
 	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attrs)
 	if err != nil {

@@ -36,6 +36,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	}
 	t.Root = os.NewFile(uintptr(fd), root)
 	t.closers = append(t.closers, t.Root.Close)
+	t.Root = t.readOnlyView(t.Root)
 	walk := WalkOptions{Root: root, Content: opts.Content, Skip: map[string]bool{}}
 	t.Info.Root = root
 	if live {
@@ -47,6 +48,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	} else {
 		t.note("root: %s (walk)", root)
 	}
+	var baseDir *os.File
 	switch base := opts.Baseline; {
 	case base == NoBaseline || base == "" && live:
 		t.note("baseline: none; every entry is new")
@@ -55,6 +57,13 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	case !filepath.IsAbs(base):
 		return nil, fmt.Errorf("--baseline %q: the walk source takes an absolute directory or none", base)
 	default:
+		fd, err := openDirAt(unix.AT_FDCWD, base)
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: base, Err: err}
+		}
+		baseDir = os.NewFile(uintptr(fd), base)
+		t.closers = append(t.closers, baseDir.Close)
+		baseDir = t.readOnlyView(baseDir)
 		walk.Baseline = base
 		t.Info.Baseline = base
 		t.note("baseline: directory %s", base)
@@ -63,7 +72,19 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 		t.note("comparing the content of regular files whose metadata is equal (--content)")
 	}
 	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
-		return Walk(ctx, walk, emit, problem)
+		// Fresh descriptors of the views, which the walk reads and closes.
+		rootFd, err := openDirAt(int(t.Root.Fd()), ".")
+		if err != nil {
+			return &os.PathError{Op: "open", Path: root, Err: err}
+		}
+		baseFd := -1
+		if baseDir != nil {
+			if baseFd, err = openDirAt(int(baseDir.Fd()), "."); err != nil {
+				unix.Close(rootFd)
+				return &os.PathError{Op: "open", Path: baseDir.Name(), Err: err}
+			}
+		}
+		return walkDirs(ctx, walk, rootFd, baseFd, emit, problem)
 	}
 	return t, nil
 }

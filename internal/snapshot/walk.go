@@ -51,6 +51,18 @@ func Walk(ctx context.Context, opts WalkOptions, emit func(Change) error, proble
 		return &os.PathError{Op: "open", Path: opts.Root, Err: err}
 	}
 	baseFd := -1
+	if opts.Baseline != "" {
+		if baseFd, err = openDirAt(unix.AT_FDCWD, opts.Baseline); err != nil {
+			unix.Close(rootFd)
+			return &os.PathError{Op: "open", Path: opts.Baseline, Err: err}
+		}
+	}
+	return walkDirs(ctx, opts, rootFd, baseFd, emit, problem)
+}
+
+// walkDirs is Walk of the open directories rootFd and baseFd (-1 for no
+// baseline), which opts.Root and opts.Baseline name; it closes them.
+func walkDirs(ctx context.Context, opts WalkOptions, rootFd, baseFd int, emit func(Change) error, problem func(error)) error {
 	closeAll := func() { // until w.dir owns them
 		unix.Close(rootFd)
 		if baseFd >= 0 {
@@ -63,11 +75,7 @@ func Walk(ctx context.Context, opts WalkOptions, emit func(Change) error, proble
 		return &os.PathError{Op: "stat", Path: opts.Root, Err: err}
 	}
 	w := &walker{ctx: ctx, opts: opts, root: rootSt, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
-	if opts.Baseline != "" {
-		if baseFd, err = openDirAt(unix.AT_FDCWD, opts.Baseline); err != nil {
-			closeAll()
-			return &os.PathError{Op: "open", Path: opts.Baseline, Err: err}
-		}
+	if baseFd >= 0 {
 		baseSt, err := statAt(baseFd, "")
 		if err != nil {
 			closeAll()
@@ -380,8 +388,9 @@ func readNames(fd int) ([]string, error) {
 	return f.Readdirnames(-1)
 }
 
-// readlinkAt reads a symlink's target. readlink updates the link's atime,
-// so it is only called for links that are new or changed.
+// readlinkAt reads a symlink's target. readlink updates the link's atime
+// (but through the read-only view targets are opened with), so it is only
+// called for links that are new or changed.
 func readlinkAt(fd int, name string) string {
 	buf := make([]byte, 256)
 	for {
