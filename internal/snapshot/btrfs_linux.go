@@ -22,10 +22,6 @@ const (
 	keyInodeRef    = 12
 	keyInodeExtref = 13
 	keyExtentData  = 108
-	keyRootItem    = 132
-
-	rootTreeObjectID = 1 // the tree of all subvolume roots
-
 )
 
 // searchKey mirrors struct btrfs_ioctl_search_key (linux/btrfs.h). The search
@@ -151,30 +147,6 @@ func inoLookup(f *os.File, ino uint64) (path string, tree uint64, err error) {
 func subvolumeID(f *os.File) (uint64, error) {
 	_, id, err := inoLookup(f, firstFreeObjectID)
 	return id, err
-}
-
-// rootUUID returns the UUID of subvolume id from its ROOT_ITEM in the root
-// tree (struct btrfs_root_item, packed: the UUID follows the 160-byte inode
-// item and 87 bytes of generations, pointers and flags). The subvolume list
-// leaves out the top level, whose snapshots still name it as their parent.
-func rootUUID(f *os.File, id uint64) (btrfs.UUID, error) {
-	const off = 247
-	var uuid btrfs.UUID
-	found := false
-	err := newTreeSearcher(f, 4096).search(searchKey{
-		TreeID: rootTreeObjectID, MinObjectID: id, MaxObjectID: id,
-		MinType: keyRootItem, MaxType: keyRootItem, MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
-	}, func(h *searchHeader, data []byte) error {
-		if len(data) >= off+len(uuid) {
-			copy(uuid[:], data[off:]) // older root items have no UUID: zero
-		}
-		found = true
-		return nil
-	})
-	if err == nil && !found {
-		err = fmt.Errorf("subvolume %d: no root item", id)
-	}
-	return uuid, err
 }
 
 // inodeItem holds the fields fsdiff reads from struct btrfs_inode_item.

@@ -78,9 +78,11 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 			return nil, fmt.Errorf("subvolume %d of %q is not in the subvolume list", rootID, t.Root.Name())
 		}
 		root = btrfs.SubvolInfo{RootID: topLevelID}
-		if root.UUID, err = rootUUID(t.Root, topLevelID); err != nil {
+		info, err := getSubvolInfo(t.Root) // the list leaves the top level out
+		if err != nil {
 			return nil, fmt.Errorf("reading the UUID of the top level: %w", permissionError(err))
 		}
+		root.UUID = info.UUID
 	}
 	t.Info.Root, t.Info.RootID = "/"+root.Path, rootID
 	t.note("root: subvolume %q (ID %d), %s", t.Info.Root, rootID, o.rootReason)
