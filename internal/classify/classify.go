@@ -47,14 +47,32 @@ type Verdict struct {
 	Anchor   string // the path a person decides about: /var/lib/postgresql for a file deep inside it
 }
 
-//go:embed builtin.rules
-var builtinRules []byte
+//go:generate go run ./gen -corpus testdata/corpus.jsonl -o corpus.rules
 
-// Builtin returns fsdiff's built-in rules.
+// builtinRules are the hand-written rules; corpusRules are generated from
+// what public configurations persist (see CorpusRules).
+var (
+	//go:embed builtin.rules
+	builtinRules []byte
+	//go:embed corpus.rules
+	corpusRules []byte
+)
+
+// Handwritten returns the hand-written built-in rules (builtin.rules).
+func Handwritten() []Rule {
+	return mustParse("builtin", builtinRules)
+}
+
+// Builtin returns fsdiff's built-in rules: the hand-written ones, then
+// those generated from the corpus, which lose ties to them.
 func Builtin() []Rule {
-	rules, err := ParseRules("builtin", builtinRules, false)
+	return append(Handwritten(), mustParse("corpus", corpusRules)...)
+}
+
+func mustParse(name string, data []byte) []Rule {
+	rules, err := ParseRules(name, data, false)
 	if err != nil {
-		panic(err) // a test parses the embedded file
+		panic(err) // a test parses the embedded files
 	}
 	return rules
 }

@@ -196,8 +196,8 @@ func parseRule(line string) (*Rule, *RuleError) {
 
 // checkPattern rejects patterns the matcher would misread.
 func checkPattern(p string) error {
-	if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "~/") {
-		return fmt.Errorf("want an absolute pattern or one starting with ~/")
+	if p != "~" && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "~/") {
+		return fmt.Errorf("want an absolute pattern, ~ (a home directory itself) or one starting with ~/")
 	}
 	depth := 0
 	for i := 0; i < len(p); i++ {
