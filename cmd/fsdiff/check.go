@@ -29,8 +29,11 @@ func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "check",
 		Short: "Fail when the root holds state the configuration does not declare",
 		Long: `check audits the root like fsdiff does and fails when an anchor falls in a
-failing category (--fail-on, default persist and unknown): the gate for CI
-and fleets. It prints the failing anchors and the Nix that would declare
+failing category (--fail-on): the gate for CI and fleets. By default it
+fails on persist state whose loss costs data, settings or function
+(persist:recommended: critical and recommended) and on unknown state;
+optional state (logs, caches many keep, histories) is reported, not failed:
+--fail-on persist,unknown fails on every priority. It prints the failing anchors and the Nix that would declare
 them; --format json prints the versioned report (docs/check-report.md),
 --junit and --metrics write files for CI systems and Prometheus.
 
@@ -44,7 +47,7 @@ Exit status:
   130  interrupted (SIGINT or SIGTERM)`,
 		Example: `  sudo fsdiff check
   sudo fsdiff check --declared persistence.json --format json --junit report.xml
-  sudo fsdiff check --fail-on persist --metrics /var/lib/node-exporter/fsdiff.prom`,
+  sudo fsdiff check --fail-on persist:critical --metrics /var/lib/node-exporter/fsdiff.prom`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd.Context(), &opts, stdout, stderr)
@@ -52,7 +55,11 @@ Exit status:
 	}
 	f := cmd.Flags()
 	opts.target.addFlags(f)
-	f.StringSliceVar(&opts.failOn, "fail-on", []string{"persist", "unknown"}, "categories that fail the check: persist, unknown, persisted, ephemeral, managed")
+	var defaults []string
+	for _, t := range classify.DefaultThresholds {
+		defaults = append(defaults, t.String())
+	}
+	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories (persist, unknown, persisted, ephemeral, managed), persist:PRIORITY for persist at that priority or above")
 	f.StringVarP(&opts.format, "format", "f", "table", "table, or json for the report")
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
@@ -67,13 +74,13 @@ func (e checkFailed) Error() string {
 }
 
 func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) error {
-	var failOn []classify.Category
+	var failOn []classify.Threshold
 	for _, s := range o.failOn {
-		c, ok := classify.ParseCategory(strings.TrimSpace(s))
-		if !ok {
-			return flagError{fmt.Errorf("--fail-on %q: want persist, unknown, persisted, ephemeral or managed", s)}
+		t, err := classify.ParseThreshold(s)
+		if err != nil {
+			return flagError{fmt.Errorf("--fail-on: %w", err)}
 		}
-		failOn = append(failOn, c)
+		failOn = append(failOn, t)
 	}
 	if o.format != "table" && o.format != "json" {
 		return flagError{fmt.Errorf("unknown --format %q: want table or json", o.format)}

@@ -118,7 +118,7 @@ mount --bind "`+persist+`" "$R/var/lib/app"`, "--format", "ndjson")
 			t.Errorf("%s under a bind mount: %s at %s, want persisted at /var/lib/app", p, r.Category, r.Anchor)
 		}
 	}
-	if r := got["/var/lib/emptydir"]; r.Category != "unknown" {
-		t.Errorf("/var/lib/emptydir: %s, want unknown", r.Category)
+	if r := got["/var/lib/emptydir"]; r.Category != "persist" { // a service's state directory (FHS, StateDirectory=)
+		t.Errorf("/var/lib/emptydir: %s, want persist", r.Category)
 	}
 }

@@ -2,6 +2,7 @@ package classify
 
 import (
 	_ "embed"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,4 +258,48 @@ func (c *Classifier) Explain(ch snapshot.Change) (verdict Verdict, structural bo
 		v = c.Classify(ch)
 	}
 	return v, structural, matches
+}
+
+// Threshold is what fails a check: a category and, for persist, the
+// lowest priority that still fails ("persist:recommended": critical and
+// recommended fail, optional does not). NoPriority fails every priority.
+type Threshold struct {
+	Category Category
+	Priority Priority
+}
+
+// DefaultThresholds fail on what losing at the next boot would cost data,
+// settings or function (persist, critical and recommended) and on what a
+// person must decide (unknown). Optional state (logs, caches many keep,
+// histories) only costs time or convenience: it is reported, not failed.
+var DefaultThresholds = []Threshold{{Persist, Recommended}, {Unknown, NoPriority}}
+
+// ParseThreshold reads CATEGORY or persist:PRIORITY.
+func ParseThreshold(s string) (Threshold, error) {
+	cat, prio, hasPrio := strings.Cut(strings.TrimSpace(s), ":")
+	c, ok := ParseCategory(cat)
+	if !ok {
+		return Threshold{}, fmt.Errorf("unknown category %q: want persist, unknown, persisted, ephemeral or managed", cat)
+	}
+	t := Threshold{Category: c}
+	if hasPrio {
+		i := slices.Index(priorityNames[:], prio)
+		if c != Persist || i <= 0 {
+			return Threshold{}, fmt.Errorf("%q: only persist takes a priority: persist:critical, persist:recommended or persist:optional", s)
+		}
+		t.Priority = Priority(i)
+	}
+	return t, nil
+}
+
+func (t Threshold) String() string {
+	if t.Priority == NoPriority {
+		return t.Category.String()
+	}
+	return t.Category.String() + ":" + t.Priority.String()
+}
+
+// Fails says whether a verdict meets the threshold.
+func (t Threshold) Fails(v Verdict) bool {
+	return v.Category == t.Category && (t.Priority == NoPriority || v.Priority != NoPriority && v.Priority <= t.Priority)
 }
