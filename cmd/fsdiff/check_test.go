@@ -32,6 +32,13 @@ func TestCheckExitCodes(t *testing.T) {
 		!strings.Contains(errs, "fsdiff: 1 anchors (1 paths) of undeclared state\n") {
 		t.Errorf("new service: exit %d\n%s%s", code, out, errs)
 	}
+	// The snippet check prints is the one suggest prints, accepted by the real module.
+	_, snippet, ok := strings.Cut(out, "To declare it (fsdiff suggest prints this with every option):\n")
+	model, _, _ := fsdiff(t, "suggest", "--mount", service, "--root", "root", "--format", "json")
+	if !ok || !strings.Contains(snippet, `"/var/lib/foo"`) {
+		t.Errorf("no snippet:\n%s", out)
+	}
+	checkModule(t, "impermanence", snippet, model)
 	allow := writeFile(t, "allow.rules", "ephemeral /var/lib/foo/** - a cache that happens to live in /var/lib\n")
 	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--rules", allow); code != exitOK {
 		t.Errorf("allowed by a user rule: exit %d\n%s", code, errs)
