@@ -104,7 +104,7 @@ type Classifier struct {
 	declared  map[string]Declared
 	storage   []string
 	index     *index
-	scratch   []*matcher
+	scratch   [3][]*matcher // reused by candidates: the path's, the home's, both merged
 }
 
 // New returns a classifier.
@@ -194,13 +194,14 @@ func (c *Classifier) home(p string) string {
 // candidates returns the matchers that may match p, in precedence order,
 // with the home p is in and p relative to it ("~/...").
 func (c *Classifier) candidates(p string) (ms []*matcher, home, rel string) {
-	ms = mergeRanked(c.scratch[:0], c.index.inherited(parent(p)), c.index.buckets[p], 0)
+	ms = mergeRanked(c.scratch[0][:0], c.index.inherited(parent(p)), c.index.buckets[p], 0)
+	c.scratch[0] = ms[:0]
 	if home = c.home(p); home != "" {
 		rel = "~" + p[len(home):]
-		rs := mergeRanked(nil, c.index.inherited(parent(rel)), c.index.buckets[rel], 0)
-		ms = mergeRanked(nil, ms, rs, len(home)-1)
+		rs := mergeRanked(c.scratch[1][:0], c.index.inherited(parent(rel)), c.index.buckets[rel], 0)
+		ms = mergeRanked(c.scratch[2][:0], ms, rs, len(home)-1)
+		c.scratch[1], c.scratch[2] = rs[:0], ms[:0]
 	}
-	c.scratch = ms[:0]
 	return ms, home, rel
 }
 
