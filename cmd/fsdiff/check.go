@@ -150,8 +150,9 @@ func writeCheck(w io.Writer, a *audited, r *report.CheckReport) error {
 	if err := report.WriteTable(w, []string{"CATEGORY", "PATH", "FILES", "REASON"}, rows); err != nil {
 		return err
 	}
-	// The suggestion holds the persist anchors and, commented out, the
-	// unknown ones: what the default --fail-on fails on.
+	// The suggestion holds the persist anchors (optional ones too, which the
+	// default thresholds report without failing) and, commented out, the
+	// unknown ones.
 	p := suggest.Build(a.entries, suggest.Options{Storage: storageOf(a.target.LiveMounts()), Header: header(a),
 		Users: classify.ParsePasswd(a.files.passwd), Groups: classify.ParseGroup(a.files.group), Stat: ownerOf(a)})
 	if _, err := fmt.Fprintln(w, "\nTo declare it (fsdiff suggest prints this with every option):"); err != nil {

@@ -62,8 +62,9 @@ type Image struct {
 //     root restored from an empty blank;
 //   - "oldroots": "fresh", then moved to OldRoot as the impermanence
 //     README's rollback does at the next boot, and a new empty root made.
-//   - "quiet": a root restored from an empty blank whose drift is managed
-//     or ephemeral only; "newservice": the same with /var/lib/foo.
+//   - "quiet": a root restored from an empty blank that holds only what
+//     NixOS recreates (activation's files, stamps, leases, caches, the
+//     empty homes and /root); "newservice": the same with /var/lib/foo.
 var Scenarios = []string{"blank", "fresh", "guekka", "oldroots", "quiet", "newservice"}
 
 // Build makes the image of a scenario in dir as <scenario>.img and writes
