@@ -118,6 +118,8 @@ var noise = []string{
 	"/etc/NIXOS", "/etc/X11/xorg.conf.d/00-keyboard.conf@", "/etc/bashrc@", "/etc/binfmt.d/nixos.conf@", "/etc/default/useradd@",
 	"/etc/dhcpcd.conf@", "/etc/fstab@", "/etc/fuse.conf@", "/etc/host.conf@", "/etc/hostname@", "/etc/hosts@", "/etc/inputrc@",
 	"/etc/issue@", "/etc/lightdm/lightdm.conf@", "/etc/locale.conf@", "/etc/login.defs@", "/etc/lsb-release@", "/etc/lvm/lvm.conf@",
+	// What systemd-tmpfiles creates at every boot (var.conf, systemd.conf), empty.
+	"/var/lib/", "/var/spool/", "/var/lib/private/", "/var/lib/systemd/", "/var/cache/private/", "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog",
 	// The homes activation creates, empty.
 	"/root/", "/home/", "/home/alice/",
 	// Lock and backup files of shadow-utils, stamps, runtime files.

@@ -221,11 +221,14 @@ func (b *builder) guekka() {
 // same with a new service's state.
 func (b *builder) quiet(newService bool) {
 	b.restoredRoot(func() {})
-	for _, d := range []string{"etc", "var/lib/NetworkManager", "var/lib/machines", "var/lib/portables", "var/lib/systemd/catalog",
+	for _, d := range []string{"etc", "var/lib/NetworkManager", "var/lib/machines", "var/lib/portables", "var/lib/systemd/catalog", "var/spool", "var/log",
 		"var/cache/man", "tmp", "home/bob", "home/alice/.cache/fontconfig", "home/alice/.cache/gopls"} {
 		b.mkdirAll(d)
 	}
 	b.mkdir("root", 0o700)
+	b.mkdir("var/lib/private", 0o700) // systemd-tmpfiles creates these at every boot
+	b.mkdir("var/cache/private", 0o700)
+	b.file("var/log/wtmp", "", 0o664)
 	for _, p := range []string{"home/alice", "home/alice/.cache", "home/alice/.cache/fontconfig", "home/alice/.cache/gopls", "home/bob"} {
 		b.chown(p, 1000, 100)
 	}
