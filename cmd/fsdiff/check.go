@@ -28,14 +28,15 @@ func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Fail when the root holds state the configuration does not declare",
-		Long: `check audits the root like fsdiff does and fails when an anchor falls in a
-failing category (--fail-on): the gate for CI and fleets. By default it
-fails on persist state whose loss costs data, settings or function
+		Long: `check audits the root like fsdiff does and fails when an anchor holds a path
+that meets a --fail-on threshold: the gate for CI and fleets. By default
+it fails on persist state whose loss costs data, settings or function
 (persist:recommended: critical and recommended) and on unknown state;
-optional state (logs, caches many keep, histories) is reported, not failed:
---fail-on persist,unknown fails on every priority. It prints the failing anchors and the Nix that would declare
-them; --format json prints the versioned report (docs/check-report.md),
---junit and --metrics write files for CI systems and Prometheus.
+optional state (logs, caches many keep, histories) is reported, not
+failed: --fail-on persist,unknown fails on every priority. It prints the
+failing anchors and the Nix that would declare them; --format json prints
+the versioned report (docs/check-report.md), --junit and --metrics write
+files for CI systems and Prometheus.
 
 To allow a path, write a user rule (ephemeral /var/lib/foo/**) in a --rules
 file, $XDG_CONFIG_HOME/fsdiff/rules or /etc/fsdiff/rules.
