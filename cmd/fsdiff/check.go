@@ -29,11 +29,15 @@ func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Fail when the root holds state the configuration does not declare",
-		Long: `check audits the root like fsdiff does and fails when an anchor falls in a
-failing category (--fail-on, default persist and unknown): the gate for CI
-and fleets. It prints the failing anchors and the Nix that would declare
-them; --format json prints the versioned report (docs/check-report.md),
---junit and --metrics write files for CI systems and Prometheus.
+		Long: `check audits the root like fsdiff does and fails when an anchor holds a path
+that meets a --fail-on threshold: the gate for CI and fleets. By default
+it fails on persist state whose loss costs data, settings or function
+(persist:recommended: critical and recommended) and on unknown state;
+optional state (logs, caches many keep, histories) is reported, not
+failed: --fail-on persist,unknown fails on every priority. It prints the
+failing anchors and the Nix that would declare them; --format json prints
+the versioned report (docs/check-report.md), --junit and --metrics write
+files for CI systems and Prometheus.
 
 To allow a path, write a user rule (ephemeral /var/lib/foo/**) in a --rules
 file, $XDG_CONFIG_HOME/fsdiff/rules or /etc/fsdiff/rules.
@@ -45,7 +49,7 @@ Exit status:
   130  interrupted (SIGINT or SIGTERM)`,
 		Example: `  sudo fsdiff check
   sudo fsdiff check --declared persistence.json --format json --junit report.xml
-  sudo fsdiff check --fail-on persist --metrics /var/lib/node-exporter/fsdiff.prom`,
+  sudo fsdiff check --fail-on persist:critical --metrics /var/lib/node-exporter/fsdiff.prom`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd.Context(), &opts, stdout, stderr)
@@ -53,7 +57,11 @@ Exit status:
 	}
 	f := cmd.Flags()
 	opts.target.addFlags(f)
-	f.StringSliceVar(&opts.failOn, "fail-on", []string{"persist", "unknown"}, "categories that fail the check: persist, unknown, persisted, ephemeral, managed")
+	var defaults []string
+	for _, t := range classify.DefaultThresholds {
+		defaults = append(defaults, t.String())
+	}
+	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories (persist, unknown, persisted, ephemeral, managed), persist:PRIORITY for persist at that priority or above")
 	f.StringVarP(&opts.format, "format", "f", "", "table, tsv (the failing anchors), or json for the report (default: table on a terminal, tsv otherwise)")
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
@@ -68,13 +76,13 @@ func (e checkFailed) Error() string {
 }
 
 func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) error {
-	var failOn []classify.Category
+	var failOn []classify.Threshold
 	for _, s := range o.failOn {
-		c, ok := classify.ParseCategory(strings.TrimSpace(s))
-		if !ok {
-			return flagError{fmt.Errorf("--fail-on %q: want persist, unknown, persisted, ephemeral or managed", s)}
+		t, err := classify.ParseThreshold(s)
+		if err != nil {
+			return flagError{fmt.Errorf("--fail-on: %w", err)}
 		}
-		failOn = append(failOn, c)
+		failOn = append(failOn, t)
 	}
 	format := cmp.Or(o.format, tableOrTSV(stdout))
 	if format != "table" && format != "tsv" && format != "json" {
@@ -156,8 +164,9 @@ func writeCheck(w io.Writer, a *audited, r *report.CheckReport) error {
 	if err := report.WriteTable(w, []string{"CATEGORY", "PATH", "FILES", "REASON"}, rows); err != nil {
 		return err
 	}
-	// The suggestion holds the persist anchors and, commented out, the
-	// unknown ones: what the default --fail-on fails on.
+	// The suggestion holds the persist anchors (optional ones too, which the
+	// default thresholds report without failing) and, commented out, the
+	// unknown ones.
 	p := suggest.Build(a.entries, suggest.Options{Storage: storageOf(a.target.LiveMounts()), Header: header(a),
 		Users: classify.ParsePasswd(a.files.passwd), Groups: classify.ParseGroup(a.files.group), Stat: ownerOf(a)})
 	if _, err := fmt.Fprintln(w, "\nTo declare it (fsdiff suggest prints this with every option):"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,18 +28,25 @@ func TestCheckExitCodes(t *testing.T) {
 	}
 	service := imagetest.Mount(t, imagetest.Get(t, "newservice").File)
 	out, errs, code = fsdiff(t, "check", "--mount", service, "--root", "root", "--format", "table")
-	if code != exitUndeclared || !strings.Contains(out, "unknown   /var/lib/foo ") || !strings.Contains(out, `# "/var/lib/foo"`) ||
+	if code != exitUndeclared || !strings.Contains(out, "persist   /var/lib/foo ") || !strings.Contains(out, `"/var/lib/foo"`) ||
 		!strings.Contains(errs, "fsdiff: 1 anchors (1 paths) of undeclared state\n") {
 		t.Errorf("new service: exit %d\n%s%s", code, out, errs)
 	}
+	// The snippet check prints is the one suggest prints, accepted by the real module.
+	_, snippet, ok := strings.Cut(out, "To declare it (fsdiff suggest prints this with every option):\n")
+	model, _, _ := fsdiff(t, "suggest", "--mount", service, "--root", "root", "--format", "json")
+	if !ok || !strings.Contains(snippet, `"/var/lib/foo"`) {
+		t.Errorf("no snippet:\n%s", out)
+	}
+	checkModule(t, "impermanence", snippet, model)
 	allow := writeFile(t, "allow.rules", "ephemeral /var/lib/foo/** - a cache that happens to live in /var/lib\n")
 	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--rules", allow); code != exitOK {
 		t.Errorf("allowed by a user rule: exit %d\n%s", code, errs)
 	}
-	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--fail-on", "persist"); code != exitOK {
-		t.Errorf("--fail-on persist: exit %d\n%s", code, errs)
+	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--fail-on", "unknown"); code != exitOK {
+		t.Errorf("--fail-on unknown: exit %d\n%s", code, errs)
 	}
-	for _, bad := range [][]string{{"--fail-on", "sometimes"}, {"--format", "yaml"}, {"--bogus"}} {
+	for _, bad := range [][]string{{"--fail-on", "sometimes"}, {"--fail-on", "persist:sometimes"}, {"--fail-on", "unknown:critical"}, {"--format", "yaml"}, {"--bogus"}} {
 		if _, errs, code := fsdiff(t, append([]string{"check", "--mount", service, "--root", "root"}, bad...)...); code != exitError {
 			t.Errorf("check %q: exit %d\n%s", bad, code, errs)
 		}
@@ -50,12 +58,70 @@ func TestCheckExitCodes(t *testing.T) {
 func TestCheckTSVOffTerminal(t *testing.T) {
 	service := imagetest.Mount(t, imagetest.Get(t, "newservice").File)
 	out, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root")
-	if code != exitUndeclared || !strings.HasPrefix(out, "unknown\t/var/lib/foo\t1\t") || strings.Count(out, "\n") != 1 || strings.Contains(out, "CATEGORY") {
+	if code != exitUndeclared || !strings.HasPrefix(out, "persist\t/var/lib/foo\t1\t") || strings.Count(out, "\n") != 1 || strings.Contains(out, "CATEGORY") {
 		t.Errorf("exit %d, stdout %q\n%s", code, out, errs)
 	}
 	quiet := imagetest.Mount(t, imagetest.Get(t, "quiet").File)
 	if out, errs, code := fsdiff(t, "check", "--mount", quiet, "--root", "root"); code != exitOK || out != "" {
 		t.Errorf("quiet root: exit %d, stdout %q\n%s", code, out, errs)
+	}
+}
+
+// TestCheckQuietRoot: a root that holds only what NixOS recreates
+// (/etc/.clean, /etc/passwd, stamps, leases, caches, what tmpfiles creates,
+// the empty homes activation creates, an empty /root) passes with the
+// default thresholds. With every priority of persist failing, only the
+// cache many configurations keep fails: persist, optional, to save time.
+func TestCheckQuietRoot(t *testing.T) {
+	quiet := imagetest.Mount(t, imagetest.Get(t, "quiet").File)
+	out, errs, code := fsdiff(t, "check", "--mount", quiet, "--root", "root", "--format", "json")
+	if code != exitOK {
+		t.Errorf("default thresholds: exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{`"anchor": "/root",`, `"anchor": "/home/bob",`, `"anchor": "/etc/passwd",`, `"anchor": "/home/alice/.cache",`, `"anchor": "/var/lib/machines",`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %s:\n%s", want, out)
+		}
+	}
+	out, errs, code = fsdiff(t, "check", "--mount", quiet, "--root", "root", "--fail-on", "persist,unknown", "--format", "json")
+	var r struct {
+		Anchors []struct {
+			Anchor, Priority, Reason string
+			Failing                  bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, errs)
+	}
+	var failing []string
+	for _, a := range r.Anchors {
+		if a.Failing {
+			failing = append(failing, a.Anchor)
+			if a.Priority != "optional" || !strings.Contains(a.Reason, "only saves time") {
+				t.Errorf("%s fails: %s, %s", a.Anchor, a.Priority, a.Reason)
+			}
+		}
+	}
+	if code != exitUndeclared || !slices.Equal(failing, []string{"/home/alice/.cache/fontconfig"}) {
+		t.Errorf("--fail-on persist,unknown: exit %d, failing %q", code, failing)
+	}
+}
+
+// TestCheckPriorityThresholds: persist:PRIORITY fails on persist state at
+// that priority or above; the default fails on recommended, not optional.
+func TestCheckPriorityThresholds(t *testing.T) {
+	service := imagetest.Mount(t, imagetest.Get(t, "newservice").File) // /var/lib/foo: persist, recommended
+	for failOn, want := range map[string]int{"persist:critical": exitOK, "persist:recommended": exitUndeclared, "persist:optional": exitUndeclared, "persist": exitUndeclared} {
+		if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--fail-on", failOn); code != want {
+			t.Errorf("--fail-on %s: exit %d, want %d\n%s", failOn, code, want, errs)
+		}
+	}
+	optional := writeFile(t, "optional.rules", "persist /var/lib/foo/** optional only a convenience\n")
+	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--rules", optional); code != exitOK {
+		t.Errorf("optional state with the default thresholds: exit %d\n%s", code, errs)
+	}
+	if _, errs, code := fsdiff(t, "check", "--mount", service, "--root", "root", "--rules", optional, "--fail-on", "persist:optional"); code != exitUndeclared {
+		t.Errorf("optional state with persist:optional: exit %d\n%s", code, errs)
 	}
 }
 

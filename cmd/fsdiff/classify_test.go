@@ -3,6 +3,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
@@ -118,7 +119,26 @@ mount --bind "`+persist+`" "$R/var/lib/app"`, "--format", "ndjson")
 			t.Errorf("%s under a bind mount: %s at %s, want persisted at /var/lib/app", p, r.Category, r.Anchor)
 		}
 	}
-	if r := got["/var/lib/emptydir"]; r.Category != "unknown" {
-		t.Errorf("/var/lib/emptydir: %s, want unknown", r.Category)
+	if r := got["/var/lib/emptydir"]; r.Category != "persist" { // a service's state directory (FHS, StateDirectory=)
+		t.Errorf("/var/lib/emptydir: %s, want persist", r.Category)
+	}
+}
+
+// TestExplainCorpusFrequency: explain shows how many public configurations
+// keep a path a corpus-derived rule decides, and the location rule below it.
+func TestExplainCorpusFrequency(t *testing.T) {
+	out, errs, code := fsdiff(t, "explain", "/home/alice/.config/obsidian/obsidian.json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"persist (recommended), anchor /home/alice/.config/obsidian\n",
+		"  source: kept by 32 of 353 public configurations (knowledge/corpus.jsonl)\n",
+		"~/.config/obsidian/**\n",
+		"~/.config/*/**\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -94,7 +94,7 @@ func TestAuditNDJSON(t *testing.T) {
 		"/etc/sudoers":         "managed",   // listed in /etc/.clean
 		"/var/lib/app/fifo":    "ephemeral", // fifo
 		"/var/lib/app/sock":    "ephemeral", // socket
-		"/var/lib/app/current": "unknown",   // a service directory no rule knows
+		"/var/lib/app/current": "persist",   // a service's state directory (FHS, StateDirectory=)
 		"/etc/machine-id":      "persist",   // a built-in rule
 		"/odd/-leading-dash":   "unknown",   // no rule matches
 	}
@@ -213,7 +213,7 @@ func TestAuditTable(t *testing.T) {
 		{"persist (optional)", "/var/lib/colord", "1", "7 B", "colour profile DB"}, // anchored by a rule: the directory is left out
 		{"unknown", "/odd", "14", "428 B", "no rule matches"},                      // a created directory is one row with its entries
 		{"unknown", "/deep", "1", "5 B", "no rule matches"},
-		{"unknown", "/var/lib/app", "6", "20 B", "a service state directory no rule knows"},
+		{"persist (recommended)", "/var/lib/app", "6", "20 B", "a service's state directory"},
 		{"managed", "/etc", "1", "0 B", "symlink into /nix/store"}, // summed up per directory
 		{"managed", "/etc", "1", "31 B", "listed in /etc/.clean"},
 	} {

@@ -3,48 +3,60 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
+	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
+	"github.com/fsdiff-nix/fsdiff/internal/nixtest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/suggest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// nixParses checks that nix-instantiate accepts a snippet, and returns
-// what it evaluates to as JSON.
-func nixEval(t *testing.T, snippet string) string {
+// checkModule evaluates a snippet in style with the real impermanence or
+// preservation module and checks that it reads back exactly the entries of
+// the model (fsdiff suggest --format json) that are not commented out.
+func checkModule(t *testing.T, style, snippet, model string) {
 	t.Helper()
-	nix, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("nix-instantiate is missing, and CI is set: install nix-bin")
-		}
-		t.Skip("needs nix-instantiate (apt-get install nix-bin)")
+	var p suggest.Persistence
+	if err := json.Unmarshal([]byte(model), &p); err != nil {
+		t.Fatalf("suggest --format json: %v\n%s", err, model)
 	}
-	file := filepath.Join(t.TempDir(), "snippet.nix")
-	if err := os.WriteFile(file, []byte(snippet), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"--parse", file}, {"--eval", "--strict", "--json", file}} {
-		var stderr bytes.Buffer
-		cmd := exec.Command(nix, append([]string{"--store", "dummy://"}, args...)...)
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("nix-instantiate %s: %v\n%s", args[0], err, stderr.String())
-		}
-		if args[0] == "--eval" {
-			return string(out)
+	key := func(user, kind, path string) string { return user + "\x00" + kind + "\x00" + path }
+	var want []string
+	add := func(user, kind string, es []suggest.Entry) {
+		for _, e := range es {
+			path := string(e.Path)
+			if user != "" && style == "preservation" { // preservation makes user paths absolute
+				path = cmp.Or(map[string]string{"root": "/root"}[user], "/home/"+user) + "/" + path
+			}
+			if !e.Unknown {
+				want = append(want, key(user, kind, path))
+			}
 		}
 	}
-	return ""
+	add("", "directory", p.Directories)
+	add("", "file", p.Files)
+	for _, h := range p.Users {
+		add(string(h.Name), "directory", h.Directories)
+		add(string(h.Name), "file", h.Files)
+	}
+	var got []string
+	for _, e := range nixtest.Modules(t, style, []byte(snippet)) {
+		got = append(got, key(e.User, e.Kind, e.Path))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the %s module reads back %q, want %q", style, got, want)
+	}
 }
 
 // TestSuggestGolden: the snippets for the fixture images, in both styles,
@@ -76,7 +88,11 @@ func TestSuggestGolden(t *testing.T) {
 				if out != string(want) {
 					t.Errorf("suggest differs from %s (go test -update rewrites it):\n%s", golden, out)
 				}
-				nixEval(t, out)
+				model, errs, code := fsdiff(t, "suggest", "--mount", top, "--root", "root", "--style", style, "--format", "json")
+				if code != 0 {
+					t.Fatalf("--format json: exit %d\n%s", code, errs)
+				}
+				checkModule(t, style, out, model)
 				var nix strings.Builder // the snippet without comments
 				for line := range strings.Lines(out) {
 					if !strings.HasPrefix(strings.TrimSpace(line), "#") {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	_ "embed"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,14 +48,32 @@ type Verdict struct {
 	Anchor   string // the path a person decides about: /var/lib/postgresql for a file deep inside it
 }
 
-//go:embed builtin.rules
-var builtinRules []byte
+//go:generate go run ./gen -corpus testdata/corpus.jsonl -o corpus.rules
 
-// Builtin returns fsdiff's built-in rules.
+// builtinRules are the hand-written rules; corpusRules are generated from
+// what public configurations persist (see CorpusRules).
+var (
+	//go:embed builtin.rules
+	builtinRules []byte
+	//go:embed corpus.rules
+	corpusRules []byte
+)
+
+// Handwritten returns the hand-written built-in rules (builtin.rules).
+func Handwritten() []Rule {
+	return mustParse("builtin", builtinRules)
+}
+
+// Builtin returns fsdiff's built-in rules: the hand-written ones, then
+// those generated from the corpus, which lose ties to them.
 func Builtin() []Rule {
-	rules, err := ParseRules("builtin", builtinRules, false)
+	return append(Handwritten(), mustParse("corpus", corpusRules)...)
+}
+
+func mustParse(name string, data []byte) []Rule {
+	rules, err := ParseRules(name, data, false)
 	if err != nil {
-		panic(err) // a test parses the embedded file
+		panic(err) // a test parses the embedded files
 	}
 	return rules
 }
@@ -85,7 +104,7 @@ type Classifier struct {
 	declared  map[string]Declared
 	storage   []string
 	index     *index
-	scratch   []*matcher
+	scratch   [3][]*matcher // reused by candidates: the path's, the home's, both merged
 }
 
 // New returns a classifier.
@@ -175,13 +194,14 @@ func (c *Classifier) home(p string) string {
 // candidates returns the matchers that may match p, in precedence order,
 // with the home p is in and p relative to it ("~/...").
 func (c *Classifier) candidates(p string) (ms []*matcher, home, rel string) {
-	ms = mergeRanked(c.scratch[:0], c.index.inherited(parent(p)), c.index.buckets[p], 0)
+	ms = mergeRanked(c.scratch[0][:0], c.index.inherited(parent(p)), c.index.buckets[p], 0)
+	c.scratch[0] = ms[:0]
 	if home = c.home(p); home != "" {
 		rel = "~" + p[len(home):]
-		rs := mergeRanked(nil, c.index.inherited(parent(rel)), c.index.buckets[rel], 0)
-		ms = mergeRanked(nil, ms, rs, len(home)-1)
+		rs := mergeRanked(c.scratch[1][:0], c.index.inherited(parent(rel)), c.index.buckets[rel], 0)
+		ms = mergeRanked(c.scratch[2][:0], ms, rs, len(home)-1)
+		c.scratch[1], c.scratch[2] = rs[:0], ms[:0]
 	}
-	c.scratch = ms[:0]
 	return ms, home, rel
 }
 
@@ -239,4 +259,48 @@ func (c *Classifier) Explain(ch snapshot.Change) (verdict Verdict, structural bo
 		v = c.Classify(ch)
 	}
 	return v, structural, matches
+}
+
+// Threshold is what fails a check: a category and, for persist, the
+// lowest priority that still fails ("persist:recommended": critical and
+// recommended fail, optional does not). NoPriority fails every priority.
+type Threshold struct {
+	Category Category
+	Priority Priority
+}
+
+// DefaultThresholds fail on what losing at the next boot would cost data,
+// settings or function (persist, critical and recommended) and on what a
+// person must decide (unknown). Optional state (logs, caches many keep,
+// histories) only costs time or convenience: it is reported, not failed.
+var DefaultThresholds = []Threshold{{Persist, Recommended}, {Unknown, NoPriority}}
+
+// ParseThreshold reads CATEGORY or persist:PRIORITY.
+func ParseThreshold(s string) (Threshold, error) {
+	cat, prio, hasPrio := strings.Cut(strings.TrimSpace(s), ":")
+	c, ok := ParseCategory(cat)
+	if !ok {
+		return Threshold{}, fmt.Errorf("unknown category %q: want persist, unknown, persisted, ephemeral or managed", cat)
+	}
+	t := Threshold{Category: c}
+	if hasPrio {
+		i := slices.Index(priorityNames[:], prio)
+		if c != Persist || i <= 0 {
+			return Threshold{}, fmt.Errorf("%q: only persist takes a priority: persist:critical, persist:recommended or persist:optional", s)
+		}
+		t.Priority = Priority(i)
+	}
+	return t, nil
+}
+
+func (t Threshold) String() string {
+	if t.Priority == NoPriority {
+		return t.Category.String()
+	}
+	return t.Category.String() + ":" + t.Priority.String()
+}
+
+// Fails says whether a verdict meets the threshold.
+func (t Threshold) Fails(v Verdict) bool {
+	return v.Category == t.Category && (t.Priority == NoPriority || v.Priority != NoPriority && v.Priority <= t.Priority)
 }

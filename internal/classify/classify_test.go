@@ -126,6 +126,7 @@ func TestRuleErrors(t *testing.T) {
 		{"persist   /a   - x", "f:1:16: a persist rule needs a priority"},
 		{"ephemeral /a critical x", "f:1:14: only persist rules have a priority"},
 		{"ephemeral a/b - x", "f:1:11: pattern \"a/b\": want an absolute pattern"},
+		{"managed ~x - x", "f:1:9: pattern \"~x\": want an absolute pattern, ~ (a home directory itself)"},
 		{"ephemeral /a/{b - x", "f:1:11: pattern \"/a/{b\": unbalanced {"},
 		{"ephemeral /a/b** - x", "f:1:11: pattern \"/a/b**\": ** must be a whole path component"},
 		{"ephemeral /a/[ab] - x", "not supported"},

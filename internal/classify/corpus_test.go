@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // builtinClassifier classifies with the built-in rules for a host with
@@ -15,9 +17,10 @@ func builtinClassifier() *Classifier {
 
 // TestPersistedByMany: every path that at least 10 of the 94 public
 // configurations persist is persist, anchored at the path or within it.
-// Two are exceptions the knowledge base decides otherwise, on purpose:
-// /var/cache (caches are never persist) and /var/lib as a whole: fsdiff
-// anchors each service's directory, and one no rule knows is unknown.
+// Some are exceptions, on purpose: /var/cache (caches are never persist
+// above optional), /var/lib as a whole (fsdiff anchors each service's
+// directory: FHS, StateDirectory=), and the directories /var/lib and
+// /var/lib/systemd themselves, which systemd-tmpfiles creates at every boot.
 func TestPersistedByMany(t *testing.T) {
 	f, err := os.Open("testdata/persisted-by-10.txt")
 	if err != nil {
@@ -48,9 +51,13 @@ func TestPersistedByMany(t *testing.T) {
 				if v.Category == Persist {
 					t.Errorf("%s: persist, but caches never are", s)
 				}
+			case (p == "/var/lib" || p == "/var/lib/systemd") && s == p: // created by tmpfiles: what is in it is decided entry by entry
+				if v.Category != Managed {
+					t.Errorf("%s: %s, want managed", s, v.Category)
+				}
 			case p == "/var/lib":
-				if v.Category != Unknown || v.Anchor != s && v.Anchor != "/var/lib/some" {
-					t.Errorf("%s: %s at %s, want unknown at the service directory", s, v.Category, v.Anchor)
+				if v.Category != Persist || v.Anchor != s && v.Anchor != "/var/lib/some" {
+					t.Errorf("%s: %s at %s, want persist at the service directory", s, v.Category, v.Anchor)
 				}
 			case v.Category != Persist:
 				t.Errorf("%s: %s (%s), want persist", s, v.Category, v.Pattern)
@@ -64,19 +71,68 @@ func TestPersistedByMany(t *testing.T) {
 	}
 }
 
-// TestCachesNeverPersist: caches and temporary files are never persist,
-// except where a specific rule knows better (KeePassXC keeps its settings
-// in ~/.cache/keepassxc, tuigreet its last user in /var/cache/tuigreet).
-func TestCachesNeverPersist(t *testing.T) {
+// TestCachesPersistOnlyToSaveTime: what is in a cache is ephemeral, or,
+// for a cache many configurations keep, persist with the lowest priority
+// and a reason that says it only saves time. KeePassXC keeps its settings
+// in ~/.cache/keepassxc and tuigreet its last user in /var/cache/tuigreet:
+// hand-written rules know those.
+func TestCachesPersistOnlyToSaveTime(t *testing.T) {
 	exceptions := map[string]bool{"~/.cache/keepassxc/**": true, "/var/cache/tuigreet/**": true}
 	c := builtinClassifier()
 	for _, dir := range []string{"/home/alice/.cache", "/root/.cache", "/var/cache", "/tmp"} {
 		for _, rel := range []string{"", "/x", "/nix/eval-cache-v5/abc.sqlite", "/spotify/Storage/ab", "/mesa_shader_cache/index",
 			"/keepassxc/keepassxc.ini", "/tuigreet/lastuser", "/.X11-unix/X0", "/a/b/c/d/e/f", "/libvirt/qemu/x"} {
 			v := c.Classify(file(dir + rel))
-			if v.Category == Persist && !exceptions[v.Pattern] {
-				t.Errorf("%s: persist by %s", dir+rel, v.Pattern)
+			if v.Category == Persist && !exceptions[v.Pattern] && (v.Priority != Optional || !strings.Contains(v.Reason, "only saves time")) {
+				t.Errorf("%s: persist (%s) by %s: %s", dir+rel, v.Priority, v.Pattern, v.Reason)
 			}
 		}
+	}
+	if v := c.Classify(file("/home/alice/.cache/nix/x")); v.Category != Persist || !strings.Contains(v.Source, "public configurations") {
+		t.Errorf("~/.cache/nix, kept by many: %+v", v)
+	}
+}
+
+// TestLocationMeanings: where no specific rule decides, the location does
+// (FHS, XDG, systemd.exec), anchored at the level a person decides about.
+func TestLocationMeanings(t *testing.T) {
+	c := New(Config{Rules: Builtin(), Homes: []string{"/home/alice", "/srv/bob"}})
+	for _, tc := range []struct {
+		path     string
+		typ      snapshot.Type
+		want     Category
+		priority Priority
+		anchor   string
+	}{
+		{"/var/lib/newservice/db/x", snapshot.File, Persist, Recommended, "/var/lib/newservice"},
+		{"/var/lib/newservice", snapshot.Dir, Persist, Recommended, "/var/lib/newservice"},
+		{"/var/log/newservice/x.log", snapshot.File, Persist, Optional, "/var/log"},
+		{"/var/cache/newservice/x", snapshot.File, Ephemeral, NoPriority, "/var/cache"},
+		{"/home/alice/.config/newapp/settings.json", snapshot.File, Persist, Recommended, "/home/alice/.config/newapp"},
+		{"/home/alice/.local/share/newapp/db/x", snapshot.File, Persist, Recommended, "/home/alice/.local/share/newapp"},
+		{"/home/alice/.local/state/newapp/history", snapshot.File, Persist, Optional, "/home/alice/.local/state/newapp"},
+		{"/home/alice/.local/bin/tool", snapshot.File, Persist, Optional, "/home/alice/.local/bin"},
+		{"/home/alice/Zotero/storage/x.pdf", snapshot.File, Persist, Recommended, "/home/alice/Zotero"},
+		{"/home/alice/notes.txt", snapshot.File, Persist, Recommended, "/home/alice/notes.txt"},
+		{"/home/alice/.newapp/config", snapshot.File, Persist, Optional, "/home/alice/.newapp"},
+		{"/home/alice/.newapprc", snapshot.File, Persist, Optional, "/home/alice/.newapprc"},
+		{"/home/alice/.cache/newapp/x", snapshot.File, Ephemeral, NoPriority, "/home/alice/.cache"},
+		{"/home/alice/.local/share/Trash/files/old.txt", snapshot.File, Persist, Recommended, "/home/alice/.local/share/Trash"},
+		{"/home/alice", snapshot.Dir, Managed, NoPriority, "/home/alice"},
+		{"/srv/bob", snapshot.Dir, Managed, NoPriority, "/srv/bob"},
+		{"/root", snapshot.Dir, Managed, NoPriority, "/root"},
+		{"/home", snapshot.Dir, Managed, NoPriority, "/home"},
+		{"/var/lib/systemd/linger", snapshot.Dir, Persist, Optional, "/var/lib/systemd/linger"},
+		{"/var/lib/systemd/coredump/core.1", snapshot.File, Persist, Optional, "/var/lib/systemd/coredump"},
+		{"/var/tmp/systemd-private-abc-foo.service-x/tmp/y", snapshot.File, Ephemeral, NoPriority, "/var/tmp/systemd-private-abc-foo.service-x"},
+	} {
+		v := c.Classify(snapshot.Change{Path: tc.path, Type: tc.typ})
+		if v.Category != tc.want || v.Priority != tc.priority || v.Anchor != tc.anchor || v.Source == "" {
+			t.Errorf("%s: %s (%s) at %s by %s, want %s (%s) at %s with a source", tc.path, v.Category, v.Priority, v.Anchor, v.Pattern, tc.want, tc.priority, tc.anchor)
+		}
+	}
+	// A path only the corpus knows says how many configurations keep it.
+	if v := c.Classify(file("/home/alice/.config/obsidian/obsidian.json")); v.Rule[:7] != "corpus:" || !strings.Contains(v.Source, " of 353 public configurations") {
+		t.Errorf("~/.config/obsidian: %+v, want a corpus rule with its frequency", v)
 	}
 }

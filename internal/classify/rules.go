@@ -240,8 +240,8 @@ func parseRule(line string) (_ *Rule, alts int, _ *RuleError) {
 // checkPattern rejects patterns the matcher would misread, or that would
 // cost too much, and returns the number of alternatives of its braces.
 func checkPattern(p string) (int, error) {
-	if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "~/") {
-		return 0, fmt.Errorf("want an absolute pattern or one starting with ~/")
+	if p != "~" && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "~/") {
+		return 0, fmt.Errorf("want an absolute pattern, ~ (a home directory itself) or one starting with ~/")
 	}
 	if len(p) > MaxPatternLen {
 		return 0, fmt.Errorf("longer than %d bytes", MaxPatternLen)

@@ -65,8 +65,9 @@ type Image struct {
 //     root restored from an empty blank;
 //   - "oldroots": "fresh", then moved to OldRoot as the impermanence
 //     README's rollback does at the next boot, and a new empty root made.
-//   - "quiet": a root restored from an empty blank whose drift is managed
-//     or ephemeral only; "newservice": the same with /var/lib/foo.
+//   - "quiet": a root restored from an empty blank that holds only what
+//     NixOS recreates (activation's files, stamps, leases, caches, the
+//     empty homes and /root); "newservice": the same with /var/lib/foo.
 //   - "reboots": the guides' blank-snapshot rollback over two reboots, the
 //     previous roots kept as RebootOldRoots, and root-blank snapshotted once
 //     more (see builder.reboots).

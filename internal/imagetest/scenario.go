@@ -215,12 +215,34 @@ func (b *builder) guekka() {
 }
 
 // quiet is a root after a boot whose drift NixOS manages or may lose:
-// nothing to persist. newservice is the same with a new service's state.
+// nothing to persist. It holds what NixOS recreates at every boot: the
+// files activation writes (/etc/.clean, /etc/passwd...), stamps, leases,
+// caches, what tmpfiles creates, and the homes activation creates, empty
+// (/root, /home/bob) or with only a cache (/home/alice). newservice is the
+// same with a new service's state.
 func (b *builder) quiet(newService bool) {
 	b.restoredRoot(func() {})
-	for _, d := range []string{"etc", "var/lib/NetworkManager", "var/cache/man", "tmp"} {
+	for _, d := range []string{"etc", "var/lib/NetworkManager", "var/lib/machines", "var/lib/portables", "var/lib/systemd/catalog", "var/spool", "var/log",
+		"var/cache/man", "tmp", "home/bob", "home/alice/.cache/fontconfig", "home/alice/.cache/gopls"} {
 		b.mkdirAll(d)
 	}
+	b.mkdir("root", 0o700)
+	b.mkdir("var/lib/private", 0o700) // systemd-tmpfiles creates these at every boot
+	b.mkdir("var/cache/private", 0o700)
+	b.file("var/log/wtmp", "", 0o664)
+	for _, p := range []string{"home/alice", "home/alice/.cache", "home/alice/.cache/fontconfig", "home/alice/.cache/gopls", "home/bob"} {
+		b.chown(p, 1000, 100)
+	}
+	b.chown("home/bob", 1001, 100)
+	b.file("etc/passwd", "root:x:0:0:System administrator:/root:/run/current-system/sw/bin/bash\n"+
+		"alice:x:1000:100::/home/alice:/run/current-system/sw/bin/bash\nbob:x:1001:100::/home/bob:/run/current-system/sw/bin/bash\n", 0o644)
+	b.file("etc/group", "root:x:0:\nusers:x:100:alice,bob\n", 0o644)
+	b.file("etc/shadow", "root:!:1::::::\nalice:!:1::::::\nbob:!:1::::::\n", 0o600)
+	b.file("home/alice/.cache/fontconfig/cache-7", "x", 0o644)
+	b.chown("home/alice/.cache/fontconfig/cache-7", 1000, 100)
+	b.file("home/alice/.cache/gopls/index", "x", 0o644) // a cache nobody keeps
+	b.chown("home/alice/.cache/gopls/index", 1000, 100)
+	b.file("var/lib/systemd/catalog/database", "catalog", 0o644)
 	b.file("etc/.clean", "sudoers\n", 0o644)
 	b.file("etc/sudoers", "root ALL=(ALL:ALL) ALL\n", 0o440)
 	b.file("etc/.updated", "TIMESTAMP_NSEC=1\n", 0o644)

@@ -69,9 +69,10 @@ func (r *CheckReport) Failing() []CheckAnchor {
 	return out
 }
 
-// NewCheckReport builds the report of sorted entries; anchors of the
-// categories in failOn fail the check.
-func NewCheckReport(entries []classify.Entry, failOn []classify.Category, info snapshot.Info) *CheckReport {
+// NewCheckReport builds the report of sorted entries; an anchor fails the
+// check when one of its entries meets a threshold of failOn (a persist
+// anchor holds entries of several priorities).
+func NewCheckReport(entries []classify.Entry, failOn []classify.Threshold, info snapshot.Info) *CheckReport {
 	r := &CheckReport{Schema: CheckSchema, Counts: map[string]int{}, Errors: []string{}, Anchors: []CheckAnchor{},
 		Source: CheckSource{Kind: string(info.Source), Root: names.String(info.Root), Baseline: names.String(info.Baseline),
 			BaselineGeneration: info.BaselineGeneration, Decisions: []names.String{}}}
@@ -87,9 +88,21 @@ func NewCheckReport(entries []classify.Entry, failOn []classify.Category, info s
 	for _, e := range entries {
 		r.Counts[e.Category.String()]++
 	}
+	type key struct {
+		cat    classify.Category
+		anchor string
+	}
+	failing := map[key]bool{}
+	for i, a := range classify.Anchors(entries) {
+		for _, t := range failOn {
+			if a != "" && t.Fails(entries[i].Verdict) {
+				failing[key{entries[i].Category, a}] = true
+			}
+		}
+	}
 	for _, g := range group(entries) {
 		a := CheckAnchor{Anchor: names.String(g.anchor), Category: g.Category.String(), Rule: g.Rule, Pattern: names.String(g.Pattern),
-			Reason: g.Reason, Source: g.Source, Paths: g.files, Bytes: g.size, Failing: slices.Contains(failOn, g.Category)}
+			Reason: g.Reason, Source: g.Source, Paths: g.files, Bytes: g.size, Failing: failing[key{g.Category, g.anchor}]}
 		if g.Priority != classify.NoPriority {
 			a.Priority = g.Priority.String()
 		}

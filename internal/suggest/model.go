@@ -117,6 +117,7 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 		}
 	}
 	p.AlreadyDeclared = len(declared)
+	nest(anchors)
 
 	accts := accounts{users: opts.Users, groups: opts.Groups}
 	homes := map[string]*Home{}
@@ -182,6 +183,34 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 	}
 	slices.SortFunc(p.Users, func(a, b Home) int { return cmp.Compare(a.Name, b.Name) })
 	return p
+}
+
+// nest makes one entry of anchors inside one another: never an entry
+// inside another suggested entry. The outermost persist anchor wins: it
+// keeps everything under it anyway, and what a person decided to keep as a
+// whole (a directory a rule anchors) is the right unit; what is inside it
+// adds its changes and, if higher, its priority. An unknown anchor inside
+// another unknown one joins it too. A persist anchor inside an unknown one
+// stays: it is suggested, the unknown one only proposed in a comment.
+func nest(anchors map[string]*anchor) {
+	for _, a := range slices.Sorted(maps.Keys(anchors)) { // a directory sorts before what is in it
+		an := anchors[a]
+		for p := path.Dir(a); p != "/" && p != "."; p = path.Dir(p) {
+			outer := anchors[p]
+			if outer == nil {
+				continue
+			}
+			if outer.category == classify.Persist || an.category == classify.Unknown {
+				outer.changes += an.changes
+				outer.dir = true
+				if an.category == classify.Persist && an.priority < outer.priority {
+					outer.priority, outer.reason = an.priority, an.reason
+				}
+				delete(anchors, a)
+			}
+			break
+		}
+	}
 }
 
 // accounts names the users and groups of the audited root.

@@ -1,6 +1,8 @@
 package suggest
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
@@ -72,4 +74,113 @@ func TestBuildOwners(t *testing.T) {
 	// Preservation applies 0644 to files unless told otherwise.
 	p = Build(entries, Options{Storage: "/persist", Users: users, Groups: groups, FileMode: 0o644})
 	check("preservation files", p.Files, []Entry{{Path: "/etc/machine-id", User: "root", Group: "root", Mode: "0444"}})
+}
+
+// classified classifies changes with the built-in rules, as an audit does,
+// for a host with the user alice.
+func classified(changes ...snapshot.Change) []classify.Entry {
+	c := classify.New(classify.Config{Rules: classify.Builtin(), Homes: []string{"/home/alice"}})
+	var entries []classify.Entry
+	for _, ch := range changes {
+		ch.Kind = snapshot.Created
+		entries = append(entries, classify.Entry{Change: ch, Verdict: c.Classify(ch)})
+	}
+	return entries
+}
+
+func paths(es []Entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, string(e.Path))
+	}
+	return out
+}
+
+// TestBuildNeverNests: one entry per anchor, never one inside another. An
+// empty /var/lib/systemd/linger once made all of /var/lib/systemd an
+// anchor, suggested together with coredump, backlight, rfkill, timers and
+// random-seed inside it: each part of systemd's state is its own entry now.
+// Where rules do anchor one path inside another, the outer one wins, with
+// the higher priority; the snippets evaluate with the real modules.
+func TestBuildNeverNests(t *testing.T) {
+	dir := func(p string) snapshot.Change { return snapshot.Change{Path: p, Type: snapshot.Dir, Mode: 0o755} }
+	file := func(p string) snapshot.Change { return snapshot.Change{Path: p, Type: snapshot.File, Mode: 0o644} }
+	p := Build(classified(dir("/var/lib/systemd"), dir("/var/lib/systemd/linger"), dir("/var/lib/systemd/coredump"), file("/var/lib/systemd/coredump/core.1"),
+		dir("/var/lib/systemd/backlight"), file("/var/lib/systemd/backlight/pci:intel_backlight"), dir("/var/lib/systemd/rfkill"), file("/var/lib/systemd/rfkill/x"),
+		dir("/var/lib/systemd/timers"), file("/var/lib/systemd/timers/stamp-fstrim.timer"), file("/var/lib/systemd/random-seed")), Options{Storage: "/persist"})
+	if got, want := paths(p.Directories), []string{"/var/lib/systemd/backlight", "/var/lib/systemd/coredump", "/var/lib/systemd/linger", "/var/lib/systemd/rfkill", "/var/lib/systemd/timers"}; !slices.Equal(got, want) {
+		t.Errorf("directories %q, want %q", got, want)
+	}
+	if got := paths(p.Files); !slices.Equal(got, []string{"/var/lib/systemd/random-seed"}) {
+		t.Errorf("files %q", got)
+	}
+	checkRoundTrip(t, p)
+
+	// Rules that anchor inside one another (the corpus keeps both
+	// ~/.config/vesktop and ~/.config/vesktop/settings; a user rule keeps
+	// /srv/site/db critical): the outermost wins and takes the priority.
+	user, err := classify.ParseRules("my.rules", []byte("persist /srv/site/db/** critical the database\nunknown /opt/x/** - review\nunknown /opt/x/y/** - review deeper\n"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := classify.New(classify.Config{Rules: append(user, classify.Builtin()...), Homes: []string{"/home/alice"}})
+	var entries []classify.Entry
+	for _, ch := range []snapshot.Change{file("/srv/site/index.html"), file("/srv/site/db/data"), file("/home/alice/.config/vesktop/settings/settings.json"),
+		file("/home/alice/.config/vesktop/state.json"), file("/opt/x/a"), file("/opt/x/y/b"), file("/etc/foo/bar")} {
+		ch.Kind = snapshot.Created
+		entries = append(entries, classify.Entry{Change: ch, Verdict: c.Classify(ch)})
+	}
+	p = Build(entries, Options{Storage: "/persist", Users: []classify.User{{Name: "alice", UID: 1000, GID: 100, Home: "/home/alice"}}})
+	if got, want := paths(p.Directories), []string{"/etc/foo", "/opt/x", "/srv/site"}; !slices.Equal(got, want) {
+		t.Errorf("directories %q, want %q", got, want)
+	}
+	for _, e := range p.Directories {
+		if e.Path == "/srv/site" && (e.Priority != "critical" || e.Changes != 2) {
+			t.Errorf("/srv/site: %+v, want critical with 2 changes", e)
+		}
+		if e.Path == "/opt/x" && (!e.Unknown || e.Changes != 2) {
+			t.Errorf("/opt/x: %+v, want unknown with 2 changes", e)
+		}
+	}
+	if len(p.Users) != 1 || !slices.Equal(paths(p.Users[0].Directories), []string{".config/vesktop"}) {
+		t.Errorf("users %+v, want alice with .config/vesktop", p.Users)
+	}
+	checkRoundTrip(t, p)
+}
+
+// TestNixGroupsUnknown: commented-out unknown entries come after the
+// others, under one short comment per reason.
+func TestNixGroupsUnknown(t *testing.T) {
+	long := "review: any other regular, non-symlink /etc file not listed in /etc/.clean was written at runtime by some tool: usually imperative state (or junk); needs human review"
+	p := Persistence{Storage: "/persist", Files: []Entry{
+		{Path: "/etc/a", Unknown: true, Reason: long}, {Path: "/etc/machine-id", Priority: "critical", Reason: "id"},
+		{Path: "/etc/b", Unknown: true, Reason: long, Mode: "0600", User: "root", Group: "root"}, {Path: "/x", Unknown: true, Reason: "no rule matches"},
+	}}
+	out := string(p.Nix(Preservation))
+	want := `    files = [
+      {
+        file = "/etc/machine-id";
+        inInitrd = true;
+      }
+      # unknown: review: any other regular, non-symlink /etc file not listed in…
+      # "/etc/a"
+      # {
+        # file = "/etc/b";
+        # user = "root";
+        # group = "root";
+        # mode = "0600";
+      # }
+      # unknown: no rule matches
+      # "/x"
+    ];
+`
+	if !strings.Contains(out, want) {
+		t.Errorf("snippet:\n%s\nwant it to hold:\n%s", out, want)
+	}
+	for line := range strings.Lines(out) {
+		if len(line) > 100 {
+			t.Errorf("line of %d bytes: %s", len(line), line)
+		}
+	}
+	checkRoundTrip(t, p)
 }

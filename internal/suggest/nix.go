@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/report"
 )
 
 // Style is the NixOS module a snippet is written for.
@@ -96,45 +97,62 @@ func (w *nixWriter) comment(depth int, text string) {
 	w.line(depth, "# "+names.Escape(text))
 }
 
+// entries writes a list: the entries to persist, then the unknown ones,
+// commented out, grouped under one short comment per reason.
 func (w *nixWriter) entries(depth int, list, key string, entries []Entry, style Style, inHome bool) {
 	if len(entries) == 0 {
 		return
 	}
 	w.line(depth, list+" = [")
+	var reasons []string
+	unknown := map[string][]Entry{}
 	for _, e := range entries {
-		var attrs []string
-		if e.User != "" {
-			attrs = append(attrs, "user = "+nixString(string(e.User))+";")
-		}
-		if e.Group != "" {
-			attrs = append(attrs, "group = "+nixString(string(e.Group))+";")
-		}
-		if e.Mode != "" {
-			attrs = append(attrs, "mode = "+nixString(e.Mode)+";")
-		}
-		if style == Preservation && !inHome {
-			attrs = append(attrs, early[string(e.Path)]...)
-		}
-		if key == "file" && style == Impermanence {
-			attrs = nil // impermanence sets a file's parent directory, not the file
-		}
-		prefix := ""
-		if e.Unknown {
-			w.comment(depth+1, "unknown: "+e.Reason)
-			prefix = "# "
-		}
-		if len(attrs) == 0 {
-			w.line(depth+1, prefix+nixString(string(e.Path)))
+		if !e.Unknown {
+			w.entry(depth+1, key, e, style, inHome, "")
 			continue
 		}
-		w.line(depth+1, prefix+"{")
-		w.line(depth+2, prefix+key+" = "+nixString(string(e.Path))+";")
-		for _, a := range attrs {
-			w.line(depth+2, prefix+a)
+		if unknown[e.Reason] == nil {
+			reasons = append(reasons, e.Reason)
 		}
-		w.line(depth+1, prefix+"}")
+		unknown[e.Reason] = append(unknown[e.Reason], e)
+	}
+	for _, r := range reasons {
+		w.comment(depth+1, "unknown: "+report.Brief(r))
+		for _, e := range unknown[r] {
+			w.entry(depth+1, key, e, style, inHome, "# ")
+		}
 	}
 	w.line(depth, "];")
+}
+
+// entry writes one entry, each line after prefix ("# " comments it out).
+func (w *nixWriter) entry(depth int, key string, e Entry, style Style, inHome bool, prefix string) {
+	var attrs []string
+	if e.User != "" {
+		attrs = append(attrs, "user = "+nixString(string(e.User))+";")
+	}
+	if e.Group != "" {
+		attrs = append(attrs, "group = "+nixString(string(e.Group))+";")
+	}
+	if e.Mode != "" {
+		attrs = append(attrs, "mode = "+nixString(e.Mode)+";")
+	}
+	if style == Preservation && !inHome {
+		attrs = append(attrs, early[string(e.Path)]...)
+	}
+	if key == "file" && style == Impermanence {
+		attrs = nil // impermanence sets a file's parent directory, not the file
+	}
+	if len(attrs) == 0 {
+		w.line(depth, prefix+nixString(string(e.Path)))
+		return
+	}
+	w.line(depth, prefix+"{")
+	w.line(depth+1, prefix+key+" = "+nixString(string(e.Path))+";")
+	for _, a := range attrs {
+		w.line(depth+1, prefix+a)
+	}
+	w.line(depth, prefix+"}")
 }
 
 // nixString writes s as a Nix string literal that evaluates to exactly s.

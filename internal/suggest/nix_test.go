@@ -1,16 +1,16 @@
 package suggest
 
 import (
-	"bytes"
+	"cmp"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/nixtest"
 )
 
 // adversarial are names that would become Nix code, or break a string,
@@ -27,13 +27,6 @@ var adversarial = []string{
 // files, then for each user (by name) the name, directories and files.
 func evalPaths(t testing.TB, snippet []byte) []string {
 	t.Helper()
-	nix, err := exec.LookPath("nix-instantiate")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("nix-instantiate is missing, and CI is set: install nix-bin")
-		}
-		t.Skip("needs nix-instantiate (apt-get install nix-bin)")
-	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "snippet.nix"), snippet, 0o644); err != nil {
 		t.Fatal(err)
@@ -48,63 +41,170 @@ let
 in
 builtins.attrNames locs ++ builtins.concatLists (map (l: entries l ++ users l) (builtins.attrValues locs))
 `
-	cmd := exec.Command(nix, "--store", "dummy://", "--eval", "--strict", "--json", "-E", expr)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("nix-instantiate: %v\n%s\nsnippet:\n%s", err, stderr.String(), snippet)
-	}
-	return jsonStrings(t, out)
-}
-
-// jsonStrings returns the string literals of a flat JSON list, byte-exact:
-// nix-instantiate writes bytes that are not UTF-8 as they are.
-func jsonStrings(t testing.TB, out []byte) []string {
-	t.Helper()
-	var strs []string
-	for i := 0; i < len(out); i++ {
-		if out[i] != '"' {
-			continue
-		}
-		j := i + 1
-		for ; j < len(out) && out[j] != '"'; j++ {
-			if out[j] == '\\' {
-				j++
-			}
-		}
-		s, err := names.DecodeJSON(string(out[i : j+1]))
-		if err != nil {
-			t.Fatalf("%s: %v", out[i:j+1], err)
-		}
-		strs, i = append(strs, s), j
-	}
-	return strs
+	return nixtest.Strings(t, nixtest.Run(t, dir, "--eval", "--strict", "--json", "-E", expr))
 }
 
 // checkRoundTrip renders p in both styles and checks that Nix evaluates
-// every path and name back to exactly what p holds.
+// every path and name back to exactly what p holds, and that the real
+// module accepts the snippet and reads back what p means. Unknown entries
+// are commented out; uncommented, they too evaluate, with the module.
 func checkRoundTrip(t testing.TB, p Persistence) {
 	t.Helper()
+	want, all := expectedStrings(p, false), expectedStrings(p, true)
+	for _, style := range Styles {
+		snippet := p.Nix(style)
+		compareStrings(t, string(style), evalPaths(t, snippet), want)
+		checkModule(t, p, style, snippet)
+		if len(all) != len(want) { // ready to uncomment
+			uncommented := uncomment(snippet)
+			got := evalPaths(t, uncommented)
+			slices.Sort(got)
+			compareStrings(t, string(style)+" uncommented", got, all)
+			checkModule(t, known(p), style, uncommented)
+		}
+	}
+}
+
+// expectedStrings lists what evalPaths should give for p: the storage
+// path, the paths of the entries (all, or only the ones not commented
+// out) and the user names, sorted when all.
+func expectedStrings(p Persistence, all bool) []string {
 	want := []string{string(p.Storage)}
 	for _, e := range append(slices.Clone(p.Directories), p.Files...) {
-		want = append(want, string(e.Path))
+		if all || !e.Unknown {
+			want = append(want, string(e.Path))
+		}
 	}
 	for _, h := range p.Users {
 		want = append(want, string(h.Name))
 		for _, e := range append(slices.Clone(h.Directories), h.Files...) {
-			want = append(want, string(e.Path))
+			if all || !e.Unknown {
+				want = append(want, string(e.Path))
+			}
 		}
 	}
-	for _, style := range Styles {
-		got := evalPaths(t, p.Nix(style))
-		for i := range max(len(got), len(want)) {
-			if i >= len(got) || i >= len(want) || got[i] != want[i] {
-				t.Errorf("%s: Nix evaluates %d strings, want %d; first difference at %d:\n got %q\nwant %q",
-					style, len(got), len(want), i, got[i:min(i+1, len(got))], want[i:min(i+1, len(want))])
-				break
+	if all {
+		slices.Sort(want)
+	}
+	return want
+}
+
+func compareStrings(t testing.TB, what string, got, want []string) {
+	t.Helper()
+	for i := range max(len(got), len(want)) {
+		if i >= len(got) || i >= len(want) || got[i] != want[i] {
+			t.Errorf("%s: Nix evaluates %d strings, want %d; first difference at %d:\n got %q\nwant %q",
+				what, len(got), len(want), i, got[i:min(i+1, len(got))], want[i:min(i+1, len(want))])
+			return
+		}
+	}
+}
+
+// uncomment does what a person does to keep the unknown entries: removes
+// the "# " before each commented-out line of an entry.
+func uncomment(snippet []byte) []byte {
+	var b strings.Builder
+	for line := range strings.Lines(string(snippet)) {
+		body := strings.TrimLeft(line, " ")
+		if indent := line[:len(line)-len(body)]; indent != "" && strings.HasPrefix(body, "# ") && !strings.HasPrefix(body, "# unknown: ") {
+			line = indent + strings.TrimPrefix(body, "# ")
+		}
+		b.WriteString(line)
+	}
+	return []byte(b.String())
+}
+
+// known returns p with every entry kept, none unknown.
+func known(p Persistence) Persistence {
+	keep := func(es []Entry) []Entry {
+		es = slices.Clone(es)
+		for i := range es {
+			es[i].Unknown = false
+		}
+		return es
+	}
+	p.Directories, p.Files, p.Users = keep(p.Directories), keep(p.Files), slices.Clone(p.Users)
+	for i := range p.Users {
+		p.Users[i].Directories, p.Users[i].Files = keep(p.Users[i].Directories), keep(p.Users[i].Files)
+	}
+	return p
+}
+
+// checkModule evaluates p's snippet in style with the real module and
+// checks that what the module reads back, defaults filled in, is what p
+// means: every active entry, none of the commented-out ones, owners, modes
+// and preservation's how and inInitrd. The module's users are those of
+// nixtest's stub: home /home/NAME, group "users" (root: /root, "root").
+func checkModule(t testing.TB, p Persistence, style Style, snippet []byte) {
+	t.Helper()
+	var want []nixtest.Entry
+	add := func(user, kind string, e Entry) {
+		if e.Unknown {
+			return
+		}
+		w := nixtest.Entry{Location: string(p.Storage), User: user, Kind: kind, Path: string(e.Path)}
+		owner, group, mode := "root", "root", "0755"
+		if kind == "file" {
+			mode = "0644"
+		}
+		if user != "" {
+			owner, group = user, "users"
+			home := "/home/" + user
+			if user == "root" {
+				home, group = "/root", "root"
 			}
+			if style == Preservation { // preservation makes user paths absolute
+				w.Path = home + "/" + w.Path
+				if strings.HasPrefix(string(e.Path), "/") {
+					w.Path = home + string(e.Path)
+				}
+			}
+		}
+		if style == Impermanence && kind == "file" {
+			want = append(want, w) // impermanence has no owner or mode for a file
+			return
+		}
+		w.Owner, w.Group, w.Mode = cmp.Or(string(e.User), owner), cmp.Or(string(e.Group), group), cmp.Or(e.Mode, mode)
+		if style == Preservation {
+			w.How, w.InInitrd = "bindmount", "false"
+			if user == "" {
+				for _, a := range early[string(e.Path)] {
+					switch a {
+					case `how = "symlink";`:
+						w.How = "symlink"
+					case "inInitrd = true;":
+						w.InInitrd = "true"
+					}
+				}
+			}
+		}
+		want = append(want, w)
+	}
+	for _, e := range p.Directories {
+		add("", "directory", e)
+	}
+	for _, e := range p.Files {
+		add("", "file", e)
+	}
+	for _, h := range p.Users {
+		for _, e := range h.Directories {
+			add(string(h.Name), "directory", e)
+		}
+		for _, e := range h.Files {
+			add(string(h.Name), "file", e)
+		}
+	}
+	got := nixtest.Modules(t, string(style), snippet)
+	order := func(a, b nixtest.Entry) int { // the order of a list does not matter to the modules
+		return cmp.Or(strings.Compare(a.Location, b.Location), strings.Compare(a.User, b.User), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Path, b.Path))
+	}
+	slices.SortStableFunc(got, order)
+	slices.SortStableFunc(want, order)
+	for i := range max(len(got), len(want)) {
+		if i >= len(got) || i >= len(want) || got[i] != want[i] {
+			t.Errorf("%s module reads back %d entries, want %d; first difference at %d:\n got %+v\nwant %+v\nsnippet:\n%s",
+				style, len(got), len(want), i, got[i:min(i+1, len(got))], want[i:min(i+1, len(want))], snippet)
+			break
 		}
 	}
 }
