@@ -14,7 +14,7 @@ import (
 // TestExplainAuditedRoot: with the audit's flags, explain judges a path as
 // the audit of that root does, not as this host has it: the socket of the
 // blank image is an ephemeral socket in both (on the host the path does
-// not exist, and a file there would be unknown state of /var/lib/app).
+// not exist, and a file there would be state of /var/lib/app to persist).
 func TestExplainAuditedRoot(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	img := imagetest.Get(t, "blank")
@@ -48,7 +48,7 @@ func TestExplainAuditedRoot(t *testing.T) {
 		}
 	}
 	out, _, _ := fsdiff(t, "explain", sock)
-	if !strings.Contains(out, sock+" (file)\n  unknown") {
+	if !strings.Contains(out, sock+" (file)\n  persist (recommended), anchor /var/lib/app\n") {
 		t.Errorf("without the audit's flags, explain judges the host, where %s is no socket:\n%s", sock, out)
 	}
 }
@@ -61,7 +61,7 @@ func TestExplainSendStream(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{"/var/lib/app/sock (socket)\n  ephemeral", "/var/lib/app/fifo (fifo)\n  ephemeral", "/var/lib/app/state.db (file)\n  unknown, anchor /var/lib/app\n"} {
+	for _, want := range []string{"/var/lib/app/sock (socket)\n  ephemeral", "/var/lib/app/fifo (fifo)\n  ephemeral", "/var/lib/app/state.db (file)\n  persist (recommended), anchor /var/lib/app\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
 		}
