@@ -62,6 +62,23 @@ const (
 	attrData     = 19
 )
 
+// sendNames are the names btrfs receive --dump prints.
+var sendNames = map[uint16]string{
+	sendSnapshot: "snapshot", sendMkfile: "mkfile", sendMkdir: "mkdir", sendMknod: "mknod", sendMkfifo: "mkfifo",
+	sendMksock: "mksock", sendSymlink: "symlink", sendRename: "rename", sendLink: "link", sendUnlink: "unlink",
+	sendRmdir: "rmdir", sendSetXattr: "set_xattr", sendRemoveXattr: "remove_xattr", sendWrite: "write",
+	sendClone: "clone", sendTruncate: "truncate", sendChmod: "chmod", sendChown: "chown", sendUtimes: "utimes",
+	sendUpdateExtent: "update_extent", sendFallocate: "fallocate", sendFileattr: "fileattr",
+	sendEncodedWrite: "encoded_write",
+}
+
+func commandName(typ uint16) string {
+	if name, ok := sendNames[typ]; ok {
+		return name
+	}
+	return fmt.Sprintf("command type %d", typ)
+}
+
 // sendCommand is one command of a send stream with its attributes.
 type sendCommand struct {
 	typ   uint16
@@ -118,7 +135,9 @@ func newSendReader(r io.Reader) (*sendReader, error) {
 }
 
 // next returns the next command, or io.EOF after the end command or at a
-// clean end of input.
+// clean end of input. The command's attributes share one buffer with the
+// next command's: nothing is copied, so memory is one command's, and
+// callers copy what they keep.
 func (s *sendReader) next() (*sendCommand, error) {
 	const headLen = 10
 	if cap(s.buf) < headLen {
@@ -156,7 +175,7 @@ func (s *sendReader) next() (*sendCommand, error) {
 		}
 		at := binary.LittleEndian.Uint16(p)
 		if s.version >= 2 && at == attrData {
-			c.attrs[at] = clone(p[2:]) // v2: the data runs to the end of the command, without a length
+			c.attrs[at] = p[2:] // v2: the data runs to the end of the command, without a length
 			break
 		}
 		if len(p) < 4 {
@@ -166,7 +185,7 @@ func (s *sendReader) next() (*sendCommand, error) {
 		if len(p) < 4+n {
 			return nil, fmt.Errorf("%w: command %d: attribute %d of %d bytes overruns the command", ErrBadStream, s.n, at, n)
 		}
-		c.attrs[at] = clone(p[4 : 4+n]) // unknown attributes are kept, and ignored
+		c.attrs[at] = p[4 : 4+n] // unknown attributes are kept, and ignored
 		p = p[4+n:]
 	}
 	if typ == sendEnd {
@@ -174,5 +193,3 @@ func (s *sendReader) next() (*sendCommand, error) {
 	}
 	return c, nil
 }
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }
