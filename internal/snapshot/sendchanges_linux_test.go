@@ -162,3 +162,119 @@ func TestSourcesAgree(t *testing.T) {
 		}
 	}
 }
+
+// layout makes an empty btrfs filesystem, mounted with options, and runs
+// shell commands in its top level: a test's own layout, where no scenario
+// of imagetest fits.
+func layout(t *testing.T, script string, options ...string) string {
+	t.Helper()
+	imagetest.Require(t)
+	img := filepath.Join(t.TempDir(), "fs.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 256<<20); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mkfs.btrfs", "-q", "-f", img).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.btrfs: %v: %s", err, out)
+	}
+	top := imagetest.Mount(t, img, options...)
+	cmd := exec.Command("sh", "-e", "-c", script)
+	cmd.Dir = top
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return top
+}
+
+// kinds maps each changed path to its kind and type.
+func kinds(changes []snapshot.Change) map[string]string {
+	m := map[string]string{}
+	for _, c := range changes {
+		m[c.Path] = c.Kind.String() + " " + c.Type.String()
+	}
+	return m
+}
+
+// sendAgrees runs the send source and the walk on the layout at top (root
+// against root-blank) and checks that they report the same changes, and
+// these.
+func sendAgrees(t *testing.T, top string, want map[string]string) {
+	t.Helper()
+	send, _ := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root", Baseline: "root-blank"})
+	walked := walk(t, snapshot.WalkOptions{Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")})
+	s, w := kinds(send), kinds(walked)
+	for p, k := range want {
+		if s[p] != k || w[p] != k {
+			t.Errorf("%q: send %q, walk %q, want %q", p, s[p], w[p], k)
+		}
+	}
+	for p := range s {
+		if s[p] != w[p] {
+			t.Errorf("%q: send %q, walk %q", p, s[p], w[p])
+		}
+	}
+	for p := range w {
+		if s[p] == "" {
+			t.Errorf("%q: send nothing, walk %q", p, w[p])
+		}
+	}
+	leftovers(t, top)
+}
+
+// TestSendFutureMtimeRead: a baseline file whose mtime lies in the future
+// (clock skew) and that is only read is no change: the send source
+// compares it with its baseline inode, not its mtime with the baseline's
+// creation (future_mtime.sh).
+func TestSendFutureMtimeRead(t *testing.T) {
+	top := layout(t, `
+btrfs -q subvolume create src
+echo a > src/future; touch -d 2035-01-01 src/future; echo b > src/normal
+btrfs -q subvolume snapshot -r src root-blank; btrfs -q subvolume snapshot root-blank root
+sync; sleep 1.1
+cat root/future root/normal >/dev/null; sync`, "strictatime")
+	sendAgrees(t, top, map[string]string{"/future": "", "/normal": ""})
+}
+
+// TestSendHardLinkNames: every name of a changed multiply-linked inode is
+// reported, not only the one the stream writes to (hardlink_names.sh); a
+// new link changes the other names' link count (metadata).
+func TestSendHardLinkNames(t *testing.T) {
+	top := layout(t, `
+btrfs -q subvolume create src
+mkdir -p src/etc src/var/lib/app src/a src/b src/c
+echo v1 > src/etc/app.conf; ln src/etc/app.conf src/var/lib/app/state
+echo x > src/a/x; ln src/a/x src/b/y
+btrfs -q subvolume snapshot -r src root-blank; btrfs -q subvolume snapshot root-blank root
+sync; sleep 1.1
+echo v2-longer >> root/var/lib/app/state
+ln root/b/y root/c/z; sync`)
+	sendAgrees(t, top, map[string]string{
+		"/etc/app.conf":      "modified file",
+		"/var/lib/app/state": "modified file",
+		"/a/x":               "metadata file",
+		"/b/y":               "metadata file",
+		"/c/z":               "created file",
+		"/c":                 "modified dir",
+	})
+}
+
+// TestSendDeletedNestedSubvolume: a nested subvolume of the baseline is an
+// empty directory in a snapshot; send skips directory entries that name
+// subvolumes, so its deletion is found in the baseline directory the
+// stream says changed, as the walk finds it.
+func TestSendDeletedNestedSubvolume(t *testing.T) {
+	top := layout(t, `
+btrfs -q subvolume create src; mkdir -p src/var/lib
+btrfs -q subvolume create src/var/lib/machines; echo x > src/var/lib/machines/f
+btrfs -q subvolume create src/var/lib/portables
+btrfs -q subvolume snapshot -r src root-blank; btrfs -q subvolume snapshot root-blank root
+sync; sleep 1.1
+rmdir root/var/lib/machines; sync`)
+	sendAgrees(t, top, map[string]string{"/var/lib": "modified dir", "/var/lib/machines": "deleted dir", "/var/lib/portables": ""})
+	gen, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"})
+	if g := kinds(gen); len(g) != 1 || g["/var/lib"] != "modified dir" {
+		t.Errorf("btrfs source: %q, want /var/lib modified", g)
+	}
+}
