@@ -389,3 +389,57 @@ func TestStreamDeepPathLinear(t *testing.T) {
 		t.Errorf("deep streams took %v", d)
 	}
 }
+
+// TestStreamTypes: a saved stream types what it proves and nothing more
+// (stream_type_guess.sh). testdata/send/types.stream is btrfs send
+// --no-data of a root that deleted srv/app/old, the fifo srv/fifo, the
+// symlink srv/link and the empty directory srv/empty of its blank: srv/app
+// is a directory because it held an entry, though the stream only gives
+// its times; what the unlinked entries were it does not say.
+func TestStreamTypes(t *testing.T) {
+	data, err := os.ReadFile("testdata/send/types.stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crafted := streamCase(`mknod path=o257-9-0 mode=0o10644
+rename path=o257-9-0 path_to=srv/pipe
+rename path=moved/out path_to=outside
+truncate path=srv/data size=0
+chmod path=srv/unknown mode=0o600
+link path=srv/link2 path_link=srv/data
+`)
+	for name, tc := range map[string]struct {
+		stream []byte
+		want   map[string]Change
+	}{
+		"types.stream": {data, map[string]Change{
+			"/srv":         {Kind: Modified, Type: Dir},
+			"/srv/app":     {Kind: Modified, Type: Dir},
+			"/srv/empty":   {Kind: Deleted, Type: Dir},
+			"/srv/app/old": {Kind: Deleted},
+			"/srv/fifo":    {Kind: Deleted},
+			"/srv/link":    {Kind: Deleted},
+		}},
+		"crafted": {crafted, map[string]Change{
+			"/srv/pipe":    {Kind: Created, Type: FIFO},
+			"/moved":       {Kind: Modified, Type: Dir}, // an entry moved out of it
+			"/outside":     {Kind: Renamed, Origin: "/moved/out"},
+			"/srv/data":    {Kind: Modified, Type: File},
+			"/srv/link2":   {Kind: Created, Type: File},
+			"/srv/unknown": {Kind: Metadata},
+		}},
+	} {
+		got := map[string]Change{}
+		if err := StreamChanges(bytes.NewReader(tc.stream), StreamOptions{}, func(c Change) error {
+			got[c.Path] = c
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for p, want := range tc.want {
+			if c := got[p]; c.Kind != want.Kind || c.Type != want.Type || c.Origin != want.Origin {
+				t.Errorf("%s: %s: %s %q (origin %q), want %s %q", name, p, c.Kind, c.Type, c.Origin, want.Kind, want.Type)
+			}
+		}
+	}
+}
