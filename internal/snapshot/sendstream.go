@@ -108,6 +108,11 @@ func (c *sendCommand) timespec(a uint16) (int64, bool) {
 // ErrBadStream says that a send stream is malformed.
 var ErrBadStream = errors.New("malformed send stream")
 
+// maxCommand bounds a command's length, and so the one buffer the reader
+// holds: the kernel sends at most 64 KiB (BTRFS_SEND_BUF_SIZE_V1), or 16
+// KiB and a 128 KiB compressed extent in version 2 (fs/btrfs/send.c).
+const maxCommand = 1 << 20
+
 // sendReader reads the commands of a send stream, checking every CRC.
 type sendReader struct {
 	r       *bufio.Reader
@@ -153,7 +158,7 @@ func (s *sendReader) next() (*sendCommand, error) {
 	length := binary.LittleEndian.Uint32(head)
 	typ := binary.LittleEndian.Uint16(head[4:])
 	crc := binary.LittleEndian.Uint32(head[6:])
-	if length > 64<<20 {
+	if length > maxCommand {
 		return nil, fmt.Errorf("%w: command %d: %d bytes long", ErrBadStream, s.n+1, length)
 	}
 	if cap(s.buf) < headLen+int(length) {

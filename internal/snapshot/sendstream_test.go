@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -115,11 +116,12 @@ func TestStreamErrors(t *testing.T) {
 	corrupt := bytes.Clone(data)
 	corrupt[200] ^= 0x40
 	for name, in := range map[string][]byte{
-		"empty":     nil,
-		"not btrfs": []byte("hello, world, this is not a stream"),
-		"truncated": data[:len(data)/2],
-		"corrupt":   corrupt,
-		"version 9": append([]byte("btrfs-stream\x00\x09\x00\x00\x00"), data[17:]...),
+		"empty":         nil,
+		"not btrfs":     []byte("hello, world, this is not a stream"),
+		"truncated":     data[:len(data)/2],
+		"corrupt":       corrupt,
+		"version 9":     append([]byte("btrfs-stream\x00\x09\x00\x00\x00"), data[17:]...),
+		"2 MiB command": append([]byte("btrfs-stream\x00\x01\x00\x00\x00"), 0, 0, 0x20, 0, 3, 0, 0, 0, 0, 0),
 	} {
 		err := StreamChanges(bytes.NewReader(in), StreamOptions{}, func(Change) error { return nil })
 		if !errors.Is(err, ErrBadStream) {
@@ -441,5 +443,25 @@ link path=srv/link2 path_link=srv/data
 				t.Errorf("%s: %s: %s %q (origin %q), want %s %q", name, p, c.Kind, c.Type, c.Origin, want.Kind, want.Type)
 			}
 		}
+	}
+}
+
+// TestStreamHugeAttributesBounded: the attributes of a command are read
+// in place, not copied, so a stream of many large attributes costs one
+// command's buffer, whatever its length.
+func TestStreamHugeAttributesBounded(t *testing.T) {
+	var cmds []testCommand
+	for range 500 {
+		cmds = append(cmds, testCommand{sendSetXattr, []testAttr{pathAttr(attrPath, "f"), {attrData, make([]byte, 60000)}, {99, make([]byte, 5000)}}})
+	}
+	stream := buildStream(1, cmds...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := StreamChanges(bytes.NewReader(stream), StreamOptions{}, func(Change) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("reading a %d-byte stream allocated %d bytes", len(stream), alloc)
 	}
 }
