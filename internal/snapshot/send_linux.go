@@ -80,7 +80,7 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 		err = sendStream(ctx, snap.f, base.RootID, func(stream *os.File) error {
 			opts := StreamOptions{Since: since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(basePath), Names: linkNames(snap.f)}
 			return StreamChanges(stream, opts, func(c Change) error {
-				if c.Type == Dir && (c.Kind == Modified || c.Kind == Renamed) {
+				if c.Type == Dir && (c.Kind == Modified || c.Kind == Renamed || c.Kind == Deleted) {
 					dirs = append(dirs, c)
 				}
 				return emit(c)
@@ -138,9 +138,9 @@ const emptySubvolDir = 2
 
 // deletedSubvolumes reports the nested subvolumes, or the empty
 // directories that stand for them in a snapshot, that baseline directory
-// d (a changed directory of the stream) held and that are gone: send
-// skips directory entries that name subvolumes, so the stream only says
-// that d changed.
+// d (a changed or deleted directory of the stream) held and that are gone:
+// send skips directory entries that name subvolumes, so the stream only
+// says that d changed.
 func deletedSubvolumes(base, snap string, d Change, emit func(Change) error) error {
 	orig := cmp.Or(d.Origin, d.Path)
 	entries, err := os.ReadDir(base + "/" + cleanRel(orig))
@@ -156,7 +156,7 @@ func deletedSubvolumes(base, snap string, d Change, emit func(Change) error) err
 		if !ok || c.Inode != emptySubvolDir && c.Inode != firstFreeObjectID {
 			continue
 		}
-		if _, ok := stat(join(d.Path, e.Name())); ok {
+		if _, ok := stat(join(d.Path, e.Name())); ok && d.Kind != Deleted {
 			continue
 		}
 		c.Kind = Deleted

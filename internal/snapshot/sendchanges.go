@@ -346,7 +346,7 @@ func (t *streamTree) apply(c *sendCommand) error {
 		if err := t.place(n, p); err != nil {
 			return err
 		}
-		if target.parent != nil && !target.created {
+		if !target.created {
 			t.links[target] = n
 		}
 	case sendUnlink, sendRmdir:

@@ -269,12 +269,14 @@ func TestSendDeletedNestedSubvolume(t *testing.T) {
 btrfs -q subvolume create src; mkdir -p src/var/lib
 btrfs -q subvolume create src/var/lib/machines; echo x > src/var/lib/machines/f
 btrfs -q subvolume create src/var/lib/portables
+mkdir src/srv; btrfs -q subvolume create src/srv/sub
 btrfs -q subvolume snapshot -r src root-blank; btrfs -q subvolume snapshot root-blank root
 sync; sleep 1.1
-rmdir root/var/lib/machines; sync`)
-	sendAgrees(t, top, map[string]string{"/var/lib": "modified dir", "/var/lib/machines": "deleted dir", "/var/lib/portables": ""})
+rmdir root/var/lib/machines root/srv/sub root/srv; sync`)
+	sendAgrees(t, top, map[string]string{"/var/lib": "modified dir", "/var/lib/machines": "deleted dir", "/var/lib/portables": "",
+		"/": "modified dir", "/srv": "deleted dir", "/srv/sub": "deleted dir"})
 	gen, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"})
-	if g := kinds(gen); len(g) != 1 || g["/var/lib"] != "modified dir" {
-		t.Errorf("btrfs source: %q, want /var/lib modified", g)
+	if g := kinds(gen); len(g) != 2 || g["/var/lib"] != "modified dir" || g["/"] != "modified dir" {
+		t.Errorf("btrfs source: %q, want / and /var/lib modified", g)
 	}
 }
