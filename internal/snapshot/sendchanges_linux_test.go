@@ -258,6 +258,15 @@ ln root/b/y root/c/z; sync`)
 		"/c/z":               "created file",
 		"/c":                 "modified dir",
 	})
+	// The generation source finds every name too (it cannot tell the new
+	// name /c/z from the others).
+	gen, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"})
+	g := kinds(gen)
+	for _, p := range []string{"/etc/app.conf", "/var/lib/app/state"} {
+		if g[p] != "modified file" {
+			t.Errorf("btrfs source: %q %q, want modified", p, g[p])
+		}
+	}
 }
 
 // TestSendDeletedNestedSubvolume: a nested subvolume of the baseline is an
