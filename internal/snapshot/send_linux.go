@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -89,9 +88,17 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 		if err != nil {
 			return err
 		}
-		for _, d := range dirs {
-			if err := deletedSubvolumes(basePath, snap.path, d, emit); err != nil {
+		if len(dirs) > 0 {
+			baseDir, err := os.Open(basePath)
+			if err != nil {
 				return err
+			}
+			defer baseDir.Close()
+			baseNames := linkNames(baseDir)
+			for _, d := range dirs {
+				if err := deletedSubvolumes(basePath, snap.path, d, baseNames, emit); err != nil {
+					return err
+				}
 			}
 		}
 		for _, sv := range nested {
@@ -140,9 +147,21 @@ const emptySubvolDir = 2
 // directories that stand for them in a snapshot, that baseline directory
 // d (a changed or deleted directory of the stream) held and that are gone:
 // send skips directory entries that name subvolumes, so the stream only
-// says that d changed.
-func deletedSubvolumes(base, snap string, d Change, emit func(Change) error) error {
-	orig := cmp.Or(d.Origin, d.Path)
+// says that d changed. baseNames gives the names of a baseline inode.
+func deletedSubvolumes(base, snap string, d Change, baseNames func(uint64) ([]string, error), emit func(Change) error) error {
+	orig := d.Path // a deleted directory's path is its baseline path
+	if d.Kind != Deleted && d.Inode != firstFreeObjectID {
+		// A directory above d may have moved: d's baseline path is that of
+		// its inode, which a snapshot shares with its baseline.
+		names, err := baseNames(d.Inode)
+		if err != nil {
+			return fmt.Errorf("finding baseline directory %q: %w", d.Path, err)
+		}
+		if len(names) != 1 {
+			return nil
+		}
+		orig = names[0]
+	}
 	entries, err := os.ReadDir(base + "/" + cleanRel(orig))
 	if err != nil {
 		return fmt.Errorf("reading baseline directory %q: %w", orig, err)

@@ -289,3 +289,55 @@ rmdir root/var/lib/machines root/srv/sub root/srv; sync`)
 		t.Errorf("btrfs source: %q, want / and /var/lib modified", g)
 	}
 }
+
+// TestSendMoves: directories moved into new directories, swapped names,
+// a directory replaced by a new one, moves sent as link and unlink, and
+// a nested subvolume deleted from a moved directory, as the kernel sends
+// them (orphan names first).
+func TestSendMoves(t *testing.T) {
+	top := layout(t, `
+btrfs -q subvolume create src; cd src
+mkdir -p a/b/c d/e x y swap1/s swap2/t; echo 1 > a/b/c/f; echo 2 > d/e/g; echo 3 > x/h; echo 4 > y/i; ln x/h y/hl
+btrfs -q subvolume create d/e/sv
+cd ..; btrfs -q subvolume snapshot -r src root-blank; btrfs -q subvolume snapshot root-blank root
+sync; sleep 1.1; cd root
+mv a/b d/e/b2; mkdir n; mv d n/d; mv swap1 tmp; mv swap2 swap1; mv tmp swap2; rmdir swap1/t
+rm -r x; mkdir x; echo new > x/h; mv y/i y/j; rm y/hl; ln n/d/e/g n/g2
+mkdir -p n/d/e/b2/c/deep/er; echo z > n/d/e/b2/c/deep/er/z; mv n/d/e/b2/c/f n/d/e/b2/c/deep/f
+rmdir n/d/e/sv; sync`)
+	send, _ := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root", Baseline: "root-blank"})
+	got := map[string]string{}
+	for _, c := range send {
+		k := c.Kind.String() + " " + c.Type.String()
+		if c.Origin != "" {
+			k += " from " + c.Origin
+		}
+		if got[c.Path] != "" {
+			k = got[c.Path] + ", " + k
+		}
+		got[c.Path] = k
+	}
+	for p, want := range map[string]string{
+		"/n":                    "created dir",
+		"/n/d":                  "renamed dir from /d",
+		"/n/d/e":                "modified dir",
+		"/n/d/e/b2":             "renamed dir from /a/b",
+		"/n/d/e/b2/c/deep/f":    "renamed file from /a/b/c/f",
+		"/n/d/e/b2/c/deep/er/z": "created file",
+		"/n/d/e/g":              "metadata file",
+		"/n/g2":                 "created file",
+		"/swap1":                "renamed dir from /swap2",
+		"/swap2":                "renamed dir from /swap1",
+		"/swap2/t":              "deleted dir",
+		"/x":                    "created dir, deleted dir",
+		"/x/h":                  "created file, deleted file",
+		"/y/j":                  "renamed file from /y/i",
+		"/y/hl":                 "deleted file",
+		"/d/e/sv":               "deleted dir",
+	} {
+		if got[p] != want {
+			t.Errorf("%q: %q, want %q", p, got[p], want)
+		}
+	}
+	leftovers(t, top)
+}
