@@ -195,7 +195,7 @@ func (t *streamTree) child(n *node, name string) (*node, error) {
 	}
 	if !n.inBase {
 		// A new directory holds only what the stream put there.
-		return nil, fmt.Errorf("%q is not in a directory the stream created", name)
+		return nil, fmt.Errorf("no entry %q in a directory the stream created", name)
 	}
 	c := &node{inBase: true, baseDir: n, baseName: name}
 	c.attach(n, name)
