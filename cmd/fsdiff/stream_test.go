@@ -37,3 +37,30 @@ func TestSendStreamFile(t *testing.T) {
 		}
 	}
 }
+
+// TestSendStreamTypes: from a saved stream, a baseline directory whose only
+// change is a deleted entry is a directory, and suggest does not put it
+// under files; a deleted fifo, of a type the stream does not say, is
+// unknown rather than persist (stream_type_guess.sh).
+func TestSendStreamTypes(t *testing.T) {
+	const stream = "../../internal/snapshot/testdata/send/types.stream"
+	rules := writeFile(t, "rules", "persist /srv/* recommended app state\n")
+	out, errs, code := fsdiff(t, "--send-stream", stream, "--rules", rules, "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	got := map[string]record{}
+	for _, r := range parseNDJSON(t, out) {
+		got[r.Path] = r
+	}
+	if r := got["/srv/app"]; r.Type != "dir" || r.Kind != "modified" {
+		t.Errorf("/srv/app: %+v, want a modified dir", r)
+	}
+	if r := got["/srv/fifo"]; r.Type != "" || r.Kind != "deleted" || r.Category != "unknown" {
+		t.Errorf("/srv/fifo: %+v, want deleted, of no type, unknown", r)
+	}
+	out, errs, code = fsdiff(t, "suggest", "--send-stream", stream, "--rules", rules)
+	if code != 0 || strings.Contains(out, "files") || strings.Contains(out, `"/srv/app"`) {
+		t.Errorf("suggest: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -172,6 +172,12 @@ func (c *Classifier) structural(ch snapshot.Change) (v Verdict, ok bool) {
 			}
 		}
 	}
+	if ch.Type == 0 {
+		// A saved send stream does not say what an entry it only unlinks,
+		// moves or changes the metadata of is: a rule for a path must not
+		// make a fifo or a directory persist state as if it were a file.
+		return Verdict{Category: Unknown, Rule: "unknown-type", Reason: "the send stream does not say what this entry is: look at it", Source: "btrfs send stream", Anchor: ch.Path}, true
+	}
 	return Verdict{}, false
 }
 

@@ -104,6 +104,23 @@ persist   "/srv/my data/**"                     optional  quoted
 	}
 }
 
+// TestUnknownTypeNotPersist: an entry of a type the source does not say
+// (a fifo a saved send stream only unlinks) is unknown, whatever a rule for
+// its path says, unless it is declared (stream_type_guess.sh).
+func TestUnknownTypeNotPersist(t *testing.T) {
+	rules := mustRules(t, "test", "persist /srv/* recommended app state\n", true)
+	c := New(Config{Rules: rules, Declared: []Declared{{Path: "/srv/kept", Reason: "declared"}}})
+	for p, want := range map[string]Category{"/srv/fifo": Unknown, "/srv/kept": Persisted} {
+		got := c.Classify(snapshot.Change{Path: p, Kind: snapshot.Deleted})
+		if got.Category != want || want == Unknown && got.Rule != "unknown-type" {
+			t.Errorf("%s of unknown type: %+v, want %s", p, got, want)
+		}
+	}
+	if got := c.Classify(file("/srv/file")); got.Category != Persist {
+		t.Errorf("/srv/file: %s, want persist", got.Category)
+	}
+}
+
 func TestUserRuleWins(t *testing.T) {
 	builtin := mustRules(t, "builtin", "persist /var/lib/nixos/** critical uid maps -- src\n", false)
 	user := mustRules(t, "my.rules", "ephemeral /var/lib/** - I wipe it on purpose\n", true)

@@ -63,6 +63,9 @@ type Change struct {
 	Origin string // previous path of a renamed entry
 	Inode  uint64
 	Nlink  uint32
+	// ctime (nanoseconds) lets a source that looks at both trees tell a
+	// metadata change of a baseline inode from a read; not reported.
+	ctime int64
 }
 
 // firstFreeObjectID is the inode number of a btrfs subvolume's root

@@ -19,6 +19,15 @@
 //   - the root tree's ROOT_ITEMs give subvolumes' UUIDs, parent UUIDs and
 //     creation transids (the top level's UUID, which the list leaves out).
 //
+// The send source runs BTRFS_IOC_SEND (linux/btrfs.h) with
+// BTRFS_SEND_FLAG_NO_FILE_DATA between the baseline and a temporary
+// read-only snapshot of the root, and parses the stream itself
+// (fs/btrfs/send.h). The stream names one link of a changed inode; the
+// others come from the snapshot's INODE_REF and INODE_EXTREF items, as the
+// generation source finds names. Send skips directory entries that name
+// subvolumes, so a deleted nested subvolume is found in the baseline
+// directory the stream says changed.
+//
 // TREE_SEARCH and INO_LOOKUP need CAP_SYS_ADMIN. Nothing here writes to the
 // filesystem: files are opened O_RDONLY|O_NOATIME, symlink targets come from
 // the tree instead of readlink(2) (which would update atime), the top level

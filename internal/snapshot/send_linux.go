@@ -68,11 +68,31 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 			return err
 		}
 		defer snap.remove()
+		var dirs []Change // baseline directories whose entries changed
 		err = sendStream(ctx, snap.f, base.RootID, func(stream *os.File) error {
-			return StreamChanges(stream, StreamOptions{Since: since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(basePath)}, emit)
+			opts := StreamOptions{Since: since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(basePath), Names: linkNames(snap.f)}
+			return StreamChanges(stream, opts, func(c Change) error {
+				if c.Type == Dir && (c.Kind == Modified || c.Kind == Renamed || c.Kind == Deleted) {
+					dirs = append(dirs, c)
+				}
+				return emit(c)
+			})
 		})
 		if err != nil {
 			return err
+		}
+		if len(dirs) > 0 {
+			baseDir, err := os.Open(basePath)
+			if err != nil {
+				return err
+			}
+			defer baseDir.Close()
+			baseNames := linkNames(baseDir)
+			for _, d := range dirs {
+				if err := deletedSubvolumes(basePath, snap.path, d, baseNames, emit); err != nil {
+					return err
+				}
+			}
 		}
 		for _, sv := range nested {
 			if sv.OTransID > since.Generation {
@@ -125,6 +145,79 @@ func (o *opener) writableRoot() (string, error) {
 	}
 	o.sendRoot = rootPath
 	return rootPath, nil
+}
+
+// linkNames returns every name of an inode of the subvolume at snap, from
+// its INODE_REF and INODE_EXTREF items, as the generation source finds
+// them: a send stream writes to one name of a multiply-linked inode.
+func linkNames(snap *os.File) func(ino uint64) ([]string, error) {
+	g := &generationScan{root: snap, dirs: map[uint64]string{}}
+	return func(ino uint64) ([]string, error) {
+		in := &inode{ino: ino}
+		if err := g.fetchNames(in); err != nil {
+			return nil, err
+		}
+		names := make([]string, 0, len(in.names))
+		for _, ref := range in.names {
+			dir, err := g.dirPath(ref.parent)
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, join(dir, ref.name))
+		}
+		return names, nil
+	}
+}
+
+// emptySubvolDir is the inode number of the empty directory that stands
+// for a nested subvolume in a snapshot (BTRFS_EMPTY_SUBVOL_DIR_OBJECTID,
+// linux/btrfs_tree.h).
+const emptySubvolDir = 2
+
+// deletedSubvolumes reports the nested subvolumes, or the empty
+// directories that stand for them in a snapshot, that baseline directory
+// d (a changed or deleted directory of the stream) held and that are gone:
+// send skips directory entries that name subvolumes, so the stream only
+// says that d changed. baseNames gives the names of a baseline inode.
+func deletedSubvolumes(base, snap string, d Change, baseNames func(uint64) ([]string, error), emit func(Change) error) error {
+	orig := d.Path // a deleted directory's path is its baseline path
+	if d.Kind != Deleted && d.Inode != firstFreeObjectID {
+		// A directory above d may have moved: d's baseline path is that of
+		// its inode, which a snapshot shares with its baseline.
+		names, err := baseNames(d.Inode)
+		if err != nil {
+			return fmt.Errorf("finding baseline directory %q: %w", d.Path, err)
+		}
+		if len(names) != 1 {
+			return nil
+		}
+		orig = names[0]
+	}
+	entries, err := os.ReadDir(base + "/" + cleanRel(orig))
+	if err != nil {
+		return fmt.Errorf("reading baseline directory %q: %w", orig, err)
+	}
+	baseStat, stat := TreeStat(base), TreeStat(snap)
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, ok := baseStat(join(orig, e.Name()))
+		if !ok || c.Inode != emptySubvolDir && c.Inode != firstFreeObjectID {
+			continue
+		}
+		if _, ok := stat(join(d.Path, e.Name())); ok && d.Kind != Deleted {
+			continue
+		}
+		c.Kind = Deleted
+		if c.Inode == firstFreeObjectID {
+			c.Type = Subvolume
+		}
+		if err := emit(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // basePath is the baseline's directory, as a path.

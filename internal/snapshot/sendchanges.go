@@ -1,26 +1,41 @@
 package snapshot
 
 import (
-	"cmp"
+	"errors"
 	"fmt"
 	"io"
-	"path"
-	"slices"
 	"strings"
 	"time"
 )
 
 // StreamOptions say what the reader of a send stream knows besides it.
 type StreamOptions struct {
-	// Since is when the baseline was taken: a touched entry whose mtime and
-	// ctime are not later only had its atime updated. Zero when unknown: an
-	// entry whose only change is its times is then reported as metadata.
+	// Since is when the baseline was taken: without BaseStat, a touched
+	// entry whose mtime and ctime are not later only had its atime updated.
+	// Zero when unknown: an entry whose only change is its times is then
+	// reported as metadata.
 	Since time.Time
 	// Stat returns what the entry at an absolute path of the new tree is,
 	// and BaseStat of the baseline tree; nil when there is no tree to look
-	// at (a saved stream): types and attributes then come from the stream.
+	// at (a saved stream): types and attributes then come from the stream,
+	// and whether an entry changed from its times and Since. With both, a
+	// baseline entry is compared with its own baseline inode, as the walk
+	// compares it.
 	Stat, BaseStat func(path string) (Change, bool)
+	// Names returns every name (absolute path) of inode ino in the new
+	// tree. A stream names one link of a changed inode; nil when only the
+	// stream is known.
+	Names func(ino uint64) ([]string, error)
 }
+
+// maxPath is PATH_MAX: the kernel's send builds no longer path
+// (fs/btrfs/send.c, fs_path_ensure_buf), and no name is longer than
+// NAME_MAX. Bounding every path a stream names, and every path fsdiff
+// reports from it, keeps time and memory linear in the stream.
+const (
+	maxPath = 4096
+	maxName = 255
+)
 
 // node is an entry of the tree a send stream describes: the entries it
 // touched, and their directories.
@@ -28,29 +43,27 @@ type node struct {
 	name     string
 	parent   *node
 	children map[string]*node
-	orig     string // absolute path in the baseline; "" for a new entry
+	// The baseline entry it is, if it is one: its directory and name there.
+	// Paths are never stored, so that a deep tree costs one node per entry.
+	inBase   bool
+	baseDir  *node
+	baseName string
 	created  bool
 	touched  bool // a command named it (not only one of its descendants)
-	typ      Type
+	typ      Type // zero while the stream has not said
 	content  bool // data written, cloned, truncated or preallocated
 	meta     bool // mode, owner or extended attributes set
-	attrs    Change
+	entries  bool // a directory whose entries changed (set by emit)
+	size     int64
+	mode     uint32
+	uid, gid uint32
+	target   string
 	mtime    int64
 	ctime    int64
-	linkOf   *node // for a new name made by link: the entry it names
 }
 
-func (n *node) path() string {
-	if n.parent == nil {
-		return "/"
-	}
-	var parts []string
-	for ; n.parent != nil; n = n.parent {
-		parts = append(parts, n.name)
-	}
-	slices.Reverse(parts)
-	return "/" + strings.Join(parts, "/")
-}
+// moved says whether a baseline entry is no longer where it was.
+func (n *node) moved() bool { return n.parent != n.baseDir || n.name != n.baseName }
 
 func (n *node) attach(parent *node, name string) {
 	n.parent, n.name = parent, name
@@ -78,13 +91,16 @@ type streamTree struct {
 // baseline and the sent subvolume: created, modified, metadata, deleted
 // and renamed entries, with their final paths. New entries first appear
 // under orphan names (o<ino>-<gen>-0) and moves may be sent as link and
-// unlink; both are resolved.
+// unlink; both are resolved. A stream whose paths could not come from the
+// kernel (empty components, "." or "..", a move into itself, longer than
+// PATH_MAX) is ErrBadStream.
 func StreamChanges(r io.Reader, opts StreamOptions, emit func(Change) error) error {
 	s, err := newSendReader(r)
 	if err != nil {
 		return err
 	}
-	t := &streamTree{opts: opts, root: &node{orig: "/", typ: Dir}, links: map[*node]*node{}}
+	root := &node{inBase: true, typ: Dir}
+	t := &streamTree{opts: opts, root: root, links: map[*node]*node{}}
 	for {
 		c, err := s.next()
 		if err == io.EOF {
@@ -94,53 +110,153 @@ func StreamChanges(r io.Reader, opts StreamOptions, emit func(Change) error) err
 			return err
 		}
 		if err := t.apply(c); err != nil {
-			return fmt.Errorf("%w: command %d: %v", ErrBadStream, s.n, err)
+			return fmt.Errorf("%w: command %d (%s): %v", ErrBadStream, s.n, commandName(c.typ), err)
 		}
 	}
 	return t.emit(emit)
 }
 
-// resolve returns the node at a stream path ("" is the root), making nodes
-// for the baseline entries on the way.
-func (t *streamTree) resolve(p string) *node {
-	n := t.root
-	if p == "" {
-		return n
+// path returns path attribute a of c, checked: relative, no empty, "."
+// or ".." component, no NUL, within PATH_MAX. "" (the subvolume's root) is
+// allowed only where root is set.
+func (c *sendCommand) path(a uint16, root bool) (string, error) {
+	b, ok := c.attrs[a]
+	if !ok {
+		return "", fmt.Errorf("no %s attribute", attrName(a))
 	}
-	for _, name := range strings.Split(p, "/") {
-		child := n.children[name]
-		if child == nil {
-			child = &node{}
-			if n.orig != "" {
-				child.orig = path.Join(n.orig, name)
-			}
-			child.attach(n, name)
+	p := string(b)
+	if p == "" {
+		if root {
+			return "", nil
+		}
+		return "", fmt.Errorf("empty %s", attrName(a))
+	}
+	if len(p) >= maxPath {
+		return "", fmt.Errorf("%s of %d bytes, longer than PATH_MAX", attrName(a), len(p))
+	}
+	for rest := p; rest != ""; {
+		var name string
+		name, rest, ok = strings.Cut(rest, "/")
+		switch {
+		case name == "" || name == "." || name == "..":
+			return "", fmt.Errorf("%s %q: component %q", attrName(a), p, name)
+		case len(name) > maxName:
+			return "", fmt.Errorf("%s %q: a name of %d bytes, longer than NAME_MAX", attrName(a), p, len(name))
+		case strings.IndexByte(name, 0) >= 0:
+			return "", fmt.Errorf("%s %q: a name holds NUL", attrName(a), p)
+		case ok && rest == "":
+			return "", fmt.Errorf("%s %q: trailing slash", attrName(a), p)
+		}
+	}
+	return p, nil
+}
+
+func attrName(a uint16) string {
+	switch a {
+	case attrPath:
+		return "path"
+	case attrPathTo:
+		return "path_to"
+	case attrPathLink:
+		return "path_link"
+	}
+	return fmt.Sprintf("attribute %d", a)
+}
+
+// dir returns the directory at stream path p ("" is the root), making
+// nodes for the baseline directories on the way. Every entry a path goes
+// through is a directory.
+func (t *streamTree) dir(p string) (*node, error) {
+	n := t.root
+	for rest := p; rest != ""; {
+		var name string
+		name, rest, _ = strings.Cut(rest, "/")
+		child, err := t.child(n, name)
+		if err != nil {
+			return nil, err
+		}
+		switch child.typ {
+		case 0:
+			child.typ = Dir
+		case Dir:
+		default:
+			return nil, fmt.Errorf("%q goes through a %s", p, child.typ)
 		}
 		n = child
 	}
-	return n
+	return n, nil
+}
+
+// child returns entry name of directory n, which the stream has not
+// mentioned yet if it is a baseline entry.
+func (t *streamTree) child(n *node, name string) (*node, error) {
+	if c := n.children[name]; c != nil {
+		return c, nil
+	}
+	if !n.inBase {
+		// A new directory holds only what the stream put there.
+		return nil, fmt.Errorf("no entry %q in a directory the stream created", name)
+	}
+	c := &node{inBase: true, baseDir: n, baseName: name}
+	c.attach(n, name)
+	return c, nil
+}
+
+// lookup returns the entry at stream path p, which is not the root.
+func (t *streamTree) lookup(p string) (*node, error) {
+	dir, name := splitPath(p)
+	parent, err := t.dir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return t.child(parent, name)
+}
+
+// splitPath splits a checked, non-empty stream path into its directory
+// ("" for the root) and name.
+func splitPath(p string) (dir, name string) {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i], p[i+1:]
+	}
+	return "", p
 }
 
 // place puts n at stream path p. An entry already there is replaced, as
 // rename(2) replaces it.
-func (t *streamTree) place(n *node, p string) {
-	dir, name := path.Split(p)
-	parent := t.resolve(strings.TrimSuffix(dir, "/"))
-	if old := parent.children[name]; old != nil && old != n {
+func (t *streamTree) place(n *node, p string) error {
+	dir, name := splitPath(p)
+	parent, err := t.dir(dir)
+	if err != nil {
+		return err
+	}
+	// A directory moved into itself would leave the tree. parent was just
+	// reached from the root in as many steps as p has components, so this
+	// walk back is as long as p.
+	for a := parent; a != nil; a = a.parent {
+		if a == n {
+			return fmt.Errorf("moves an entry into itself (%q)", p)
+		}
+	}
+	if n.parent != nil {
+		n.detach()
+	}
+	if old := parent.children[name]; old != nil {
 		old.detach()
 		t.remove(old)
 	}
 	n.attach(parent, name)
+	return nil
 }
 
 // remove records the end of an entry: a baseline entry is deleted, unless
 // a new name was linked to it first (a move sent as link and unlink).
 func (t *streamTree) remove(n *node) {
-	if n.created || n.orig == "" {
+	if n.created || !n.inBase {
 		return
 	}
 	if l := t.links[n]; l != nil {
-		l.created, l.orig, l.typ = false, n.orig, cmp.Or(l.typ, n.typ)
+		l.created, l.inBase, l.baseDir, l.baseName = false, true, n.baseDir, n.baseName
+		l.typ = cmpType(l.typ, n.typ)
 		l.content, l.meta, l.touched = l.content || n.content, l.meta || n.meta, true
 		delete(t.links, n)
 		return
@@ -148,63 +264,148 @@ func (t *streamTree) remove(n *node) {
 	t.removed = append(t.removed, n)
 }
 
+// cmpType returns the first type the stream said.
+func cmpType(a, b Type) Type {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// notDir records that the stream proved n is not a directory (unlinked,
+// hard-linked); what else it is may stay unknown.
+func notDir(n *node) error {
+	if n.typ == Dir {
+		return errors.New("a directory is used as a file")
+	}
+	return nil
+}
+
 func (t *streamTree) apply(c *sendCommand) error {
-	p := c.str(attrPath)
 	switch c.typ {
 	case sendSubvol, sendSnapshot:
 		return nil
 	case sendMkfile, sendMkdir, sendMknod, sendMkfifo, sendMksock, sendSymlink:
-		n := &node{created: true, touched: true, typ: map[uint16]Type{sendMkfile: File, sendMkdir: Dir, sendMkfifo: FIFO, sendMksock: Socket, sendSymlink: Symlink}[c.typ]}
-		if c.typ == sendMknod {
+		p, err := c.path(attrPath, false)
+		if err != nil {
+			return err
+		}
+		n := &node{created: true, touched: true}
+		switch c.typ {
+		case sendMkfile:
+			n.typ = File
+		case sendMkdir:
+			n.typ = Dir
+		case sendMkfifo:
+			n.typ = FIFO
+		case sendMksock:
+			n.typ = Socket
+		case sendSymlink:
+			n.typ = Symlink
+			n.target = c.str(attrPathLink)
+			if len(n.target) >= maxPath {
+				return fmt.Errorf("symlink target of %d bytes, longer than PATH_MAX", len(n.target))
+			}
+		case sendMknod:
 			mode, _ := c.u64(attrMode)
-			n.typ, _ = typeOf(uint32(mode))
+			n.typ, _ = typeOf(uint32(mode)) // zero for a mode of no known type
 		}
-		if c.typ == sendSymlink {
-			n.attrs.Target = c.str(attrPathLink)
-		}
-		t.place(n, p)
+		return t.place(n, p)
 	case sendRename:
-		n := t.resolve(p)
+		from, err := c.path(attrPath, false)
+		if err != nil {
+			return err
+		}
+		to, err := c.path(attrPathTo, false)
+		if err != nil {
+			return err
+		}
+		n, err := t.lookup(from)
+		if err != nil {
+			return err
+		}
 		n.touched = true
-		n.detach()
-		t.place(n, c.str(attrPathTo))
+		return t.place(n, to)
 	case sendLink:
-		target := t.resolve(c.str(attrPathLink))
-		n := &node{created: true, touched: true, typ: cmp.Or(target.typ, File), linkOf: target}
-		t.place(n, p)
+		p, err := c.path(attrPath, false)
+		if err != nil {
+			return err
+		}
+		to, err := c.path(attrPathLink, false)
+		if err != nil {
+			return err
+		}
+		target, err := t.lookup(to)
+		if err != nil {
+			return err
+		}
+		if err := notDir(target); err != nil {
+			return err
+		}
+		n := &node{created: true, touched: true, typ: target.typ}
+		if err := t.place(n, p); err != nil {
+			return err
+		}
 		if !target.created {
 			t.links[target] = n
 		}
 	case sendUnlink, sendRmdir:
-		n := t.resolve(p)
+		p, err := c.path(attrPath, false)
+		if err != nil {
+			return err
+		}
+		n, err := t.lookup(p)
+		if err != nil {
+			return err
+		}
 		if c.typ == sendRmdir {
+			if n.typ != 0 && n.typ != Dir {
+				return fmt.Errorf("rmdir of a %s", n.typ)
+			}
 			n.typ = Dir
-		} else if n.typ == 0 {
-			n.typ = File // or a symlink, fifo...: a saved stream does not say
+		} else if err := notDir(n); err != nil {
+			return err
 		}
 		n.detach()
 		t.remove(n)
 	case sendWrite, sendClone, sendTruncate, sendUpdateExtent, sendFallocate, sendEncodedWrite:
-		n := t.resolve(p)
-		n.touched, n.content = true, true
+		n, err := t.touch(c)
+		if err != nil {
+			return err
+		}
+		if n.typ == 0 {
+			n.typ = File // only regular files have data in a stream
+		}
+		n.content = true
 		if size, ok := c.u64(attrSize); ok && c.typ == sendTruncate {
-			n.attrs.Size = int64(size)
+			n.size = int64(size)
 		}
 	case sendChmod:
-		n := t.resolve(p)
+		n, err := t.touch(c)
+		if err != nil {
+			return err
+		}
 		mode, _ := c.u64(attrMode)
-		n.touched, n.meta, n.attrs.Mode = true, true, uint32(mode)&0o7777
+		n.meta, n.mode = true, uint32(mode)&0o7777
 	case sendChown:
-		n := t.resolve(p)
+		n, err := t.touch(c)
+		if err != nil {
+			return err
+		}
 		uid, _ := c.u64(attrUID)
 		gid, _ := c.u64(attrGID)
-		n.touched, n.meta, n.attrs.UID, n.attrs.GID = true, true, uint32(uid), uint32(gid)
+		n.meta, n.uid, n.gid = true, uint32(uid), uint32(gid)
 	case sendSetXattr, sendRemoveXattr, sendFileattr:
-		n := t.resolve(p)
-		n.touched, n.meta = true, true
+		n, err := t.touch(c)
+		if err != nil {
+			return err
+		}
+		n.meta = true
 	case sendUtimes:
-		n := t.resolve(p)
-		n.touched = true
+		n, err := t.touch(c)
+		if err != nil {
+			return err
+		}
 		n.mtime, _ = c.timespec(attrMtime)
 		n.ctime, _ = c.timespec(attrCtime)
 	default:
@@ -214,89 +415,67 @@ func (t *streamTree) apply(c *sendCommand) error {
 	return nil
 }
 
+// touch returns the entry a command that changes an entry in place
+// names: the root when its path is empty.
+func (t *streamTree) touch(c *sendCommand) (*node, error) {
+	p, err := c.path(attrPath, true)
+	if err != nil {
+		return nil, err
+	}
+	n := t.root
+	if p != "" {
+		if n, err = t.lookup(p); err != nil {
+			return nil, err
+		}
+	}
+	n.touched = true
+	return n, nil
+}
+
 // emit reports every change of the final tree, then the deletions.
 func (t *streamTree) emit(emit func(Change) error) error {
-	since := t.opts.Since.UnixNano()
-	if t.opts.Since.IsZero() {
-		since = 0
-	}
 	// A baseline directory whose entries changed: one was created, removed,
 	// or moved in or out.
-	changedDirs := map[string]bool{}
-	var nodes []*node
-	var visit func(n *node)
-	visit = func(n *node) {
-		nodes = append(nodes, n)
-		for _, c := range n.children {
-			visit(c)
-		}
-	}
-	visit(t.root)
-	for _, n := range nodes {
-		if n.parent == nil {
-			continue
-		}
-		if n.created {
-			changedDirs[n.parent.orig] = true
-		} else if n.orig != "" && path.Dir(n.orig) != n.parent.orig {
-			changedDirs[n.parent.orig] = true
-			changedDirs[path.Dir(n.orig)] = true
-		}
-	}
-	for _, n := range t.removed {
-		changedDirs[path.Dir(n.orig)] = true
-	}
-	delete(changedDirs, "")
-
-	var changes []Change
-	for _, n := range nodes {
-		p := n.path()
-		var kind Kind
+	for n := range t.nodes() {
 		switch {
 		case n.created:
-			kind = Created
-		case n.orig == "":
-			continue // inside a new directory, never named: not in this stream's tree
-		case n.orig != p:
-			kind = Renamed
-		case n.content || changedDirs[n.orig] || since > 0 && n.mtime > since:
-			kind = Modified
-		case n.meta || since > 0 && n.ctime > since || since == 0 && n.touched:
-			kind = Metadata
-		default:
-			continue // untouched, or only its atime changed
+			n.parent.entries = true
+		case n.inBase && n.moved():
+			n.parent.entries = true
+			n.baseDir.entries = true
 		}
-		c := n.attrs
-		c.Path, c.Kind, c.Type = p, kind, n.typ
-		if kind == Renamed {
-			c.Origin = n.orig
-		}
-		if c.MTime.IsZero() && n.mtime != 0 {
-			c.MTime = time.Unix(0, n.mtime)
-		}
-		if t.opts.Stat != nil {
-			if st, ok := t.opts.Stat(p); ok {
-				st.Path, st.Kind, st.Origin = c.Path, c.Kind, c.Origin
-				c = st
-			}
-		}
-		if c.Type == 0 {
-			c.Type = guessType(n)
-		}
-		changes = append(changes, c)
 	}
 	for _, n := range t.removed {
-		c := Change{Path: n.orig, Kind: Deleted, Type: n.typ}
+		n.baseDir.entries = true
+	}
+
+	var changes []Change
+	err := t.paths(func(n *node, p string, under bool) error {
+		c, ok, err := t.change(n, p, under)
+		if ok {
+			changes = append(changes, c)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range t.removed {
+		orig, err := basePath(n)
+		if err != nil {
+			return err
+		}
+		c := Change{Path: orig, Kind: Deleted, Type: n.typ}
 		if t.opts.BaseStat != nil {
-			if st, ok := t.opts.BaseStat(n.orig); ok {
+			if st, ok := t.opts.BaseStat(orig); ok {
 				st.Path, st.Kind = c.Path, Deleted
 				c = st
 			}
 		}
-		if c.Type == 0 {
-			c.Type = guessType(n)
-		}
 		changes = append(changes, c)
+	}
+	if changes, err = t.otherNames(changes); err != nil {
+		return err
 	}
 	for _, c := range changes {
 		if err := emit(c); err != nil {
@@ -306,11 +485,196 @@ func (t *streamTree) emit(emit func(Change) error) error {
 	return nil
 }
 
-// guessType says what a saved stream implies an entry is: a directory if
-// it holds others, a file otherwise.
-func guessType(n *node) Type {
-	if len(n.children) > 0 {
-		return Dir
+// nodes yields every entry of the final tree but the root, depth first
+// without recursion: a stream can describe a tree deeper than a stack.
+func (t *streamTree) nodes() func(yield func(*node) bool) {
+	return func(yield func(*node) bool) {
+		stack := []*node{t.root}
+		for len(stack) > 0 {
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if n != t.root && !yield(n) {
+				return
+			}
+			for _, c := range n.children {
+				stack = append(stack, c)
+			}
+		}
 	}
-	return File
+}
+
+// paths calls fn for every entry of the final tree with its absolute
+// path, and whether a directory above it moved (then its baseline path is
+// not its path). Paths are built in one buffer as the walk goes down, so a
+// deep tree costs no more than its entries; one longer than PATH_MAX is
+// an error, as the kernel sends none.
+func (t *streamTree) paths(fn func(n *node, p string, under bool) error) error {
+	type frame struct {
+		n     *node
+		at    int // length of its directory's path in buf
+		under bool
+	}
+	if err := fn(t.root, "/", false); err != nil {
+		return err
+	}
+	var stack []frame
+	for _, c := range t.root.children {
+		stack = append(stack, frame{c, 0, false})
+	}
+	buf := make([]byte, 0, maxPath)
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		buf = append(append(buf[:f.at], '/'), f.n.name...)
+		if len(buf) >= maxPath {
+			return fmt.Errorf("%w: a path longer than PATH_MAX, starting %q", ErrBadStream, buf[:64])
+		}
+		if err := fn(f.n, string(buf), f.under); err != nil {
+			return err
+		}
+		under := f.under || f.n.inBase && f.n.moved()
+		for _, c := range f.n.children {
+			stack = append(stack, frame{c, len(buf), under})
+		}
+	}
+	return nil
+}
+
+// basePath returns the path a baseline entry had in the baseline.
+func basePath(n *node) (string, error) {
+	var names []string
+	size := 0
+	for ; n.baseDir != nil; n = n.baseDir {
+		names = append(names, n.baseName)
+		if size += 1 + len(n.baseName); size >= maxPath {
+			return "", fmt.Errorf("%w: a baseline path longer than PATH_MAX", ErrBadStream)
+		}
+	}
+	if len(names) == 0 {
+		return "/", nil
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i := len(names) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(names[i])
+	}
+	return b.String(), nil
+}
+
+// change says how entry n at path p changed, if it did. under says that a
+// directory above it moved.
+func (t *streamTree) change(n *node, p string, under bool) (Change, bool, error) {
+	if !n.created && !n.touched && !n.entries {
+		return Change{}, false, nil // a directory on the way to a change
+	}
+	orig := p
+	if !n.created && (under || n.moved()) {
+		var err error
+		if orig, err = basePath(n); err != nil {
+			return Change{}, false, err
+		}
+	}
+	c := Change{Path: p, Type: n.typ, Size: n.size, Mode: n.mode, UID: n.uid, GID: n.gid, Target: n.target}
+	if n.mtime != 0 {
+		c.MTime = time.Unix(0, n.mtime)
+	}
+	var st, bst Change
+	var stOK, bstOK bool
+	if t.opts.Stat != nil {
+		if st, stOK = t.opts.Stat(p); stOK {
+			c = st
+			c.Path = p
+		}
+	}
+	if t.opts.BaseStat != nil && !n.created {
+		bst, bstOK = t.opts.BaseStat(orig)
+	}
+	switch {
+	case n.created:
+		c.Kind = Created
+	case n.moved():
+		c.Kind, c.Origin = Renamed, orig
+	case stOK && bstOK:
+		c.Kind = compareInode(st, bst, n.entries)
+	default:
+		c.Kind = t.guessKind(n)
+	}
+	return c, c.Kind != 0, nil
+}
+
+// compareInode says how a baseline entry changed from its own baseline
+// inode, as the walk says: content (a directory's: its entries) or
+// metadata, and nothing when only its atime changed. entries says that
+// the stream changed a directory's entries.
+func compareInode(st, bst Change, entries bool) Kind {
+	switch {
+	case st.Type == Dir && (entries || !st.MTime.Equal(bst.MTime)):
+		return Modified
+	case st.Type != Dir && (st.Size != bst.Size || !st.MTime.Equal(bst.MTime)):
+		return Modified
+	case st.Mode != bst.Mode || st.UID != bst.UID || st.GID != bst.GID || st.Nlink != bst.Nlink || st.ctime != bst.ctime:
+		return Metadata
+	}
+	return 0
+}
+
+// guessKind says how a baseline entry changed from what a saved stream
+// says: its commands, and its times against Since.
+func (t *streamTree) guessKind(n *node) Kind {
+	since := t.opts.Since.UnixNano()
+	if t.opts.Since.IsZero() {
+		since = 0
+	}
+	switch {
+	case n.content || n.entries || since > 0 && n.mtime > since:
+		return Modified
+	case n.meta || since > 0 && n.ctime > since || since == 0 && n.touched:
+		return Metadata
+	}
+	return 0 // only its atime changed
+}
+
+// otherNames adds the names of changed multiply-linked inodes that the
+// stream did not name: it writes to one link only.
+func (t *streamTree) otherNames(changes []Change) ([]Change, error) {
+	if t.opts.Names == nil || t.opts.Stat == nil {
+		return changes, nil
+	}
+	seen := map[string]bool{}
+	for _, c := range changes {
+		if c.Kind != Deleted {
+			seen[c.Path] = true
+		}
+	}
+	for i := range changes { // changes grows; the new ones have all their names already
+		c := changes[i]
+		if c.Kind == Deleted || c.Kind == Created || c.Type == Dir || c.Nlink < 2 {
+			continue
+		}
+		names, err := t.opts.Names(c.Inode)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range names {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			st, ok := t.opts.Stat(p)
+			if !ok || st.Inode != c.Inode {
+				continue
+			}
+			st.Path, st.Kind = p, Created
+			if t.opts.BaseStat != nil {
+				if bst, ok := t.opts.BaseStat(p); ok && bst.Inode == st.Inode {
+					st.Kind = compareInode(st, bst, false)
+				}
+			}
+			if st.Kind != 0 {
+				changes = append(changes, st)
+			}
+		}
+	}
+	return changes, nil
 }

@@ -62,6 +62,23 @@ const (
 	attrData     = 19
 )
 
+// sendNames are the names btrfs receive --dump prints.
+var sendNames = map[uint16]string{
+	sendSnapshot: "snapshot", sendMkfile: "mkfile", sendMkdir: "mkdir", sendMknod: "mknod", sendMkfifo: "mkfifo",
+	sendMksock: "mksock", sendSymlink: "symlink", sendRename: "rename", sendLink: "link", sendUnlink: "unlink",
+	sendRmdir: "rmdir", sendSetXattr: "set_xattr", sendRemoveXattr: "remove_xattr", sendWrite: "write",
+	sendClone: "clone", sendTruncate: "truncate", sendChmod: "chmod", sendChown: "chown", sendUtimes: "utimes",
+	sendUpdateExtent: "update_extent", sendFallocate: "fallocate", sendFileattr: "fileattr",
+	sendEncodedWrite: "encoded_write",
+}
+
+func commandName(typ uint16) string {
+	if name, ok := sendNames[typ]; ok {
+		return name
+	}
+	return fmt.Sprintf("command type %d", typ)
+}
+
 // sendCommand is one command of a send stream with its attributes.
 type sendCommand struct {
 	typ   uint16
@@ -91,6 +108,11 @@ func (c *sendCommand) timespec(a uint16) (int64, bool) {
 // ErrBadStream says that a send stream is malformed.
 var ErrBadStream = errors.New("malformed send stream")
 
+// maxCommand bounds a command's length, and so the one buffer the reader
+// holds: the kernel sends at most 64 KiB (BTRFS_SEND_BUF_SIZE_V1), or 16
+// KiB and a 128 KiB compressed extent in version 2 (fs/btrfs/send.c).
+const maxCommand = 1 << 20
+
 // sendReader reads the commands of a send stream, checking every CRC.
 type sendReader struct {
 	r       *bufio.Reader
@@ -118,7 +140,9 @@ func newSendReader(r io.Reader) (*sendReader, error) {
 }
 
 // next returns the next command, or io.EOF after the end command or at a
-// clean end of input.
+// clean end of input. The command's attributes share one buffer with the
+// next command's: nothing is copied, so memory is one command's, and
+// callers copy what they keep.
 func (s *sendReader) next() (*sendCommand, error) {
 	const headLen = 10
 	if cap(s.buf) < headLen {
@@ -134,7 +158,7 @@ func (s *sendReader) next() (*sendCommand, error) {
 	length := binary.LittleEndian.Uint32(head)
 	typ := binary.LittleEndian.Uint16(head[4:])
 	crc := binary.LittleEndian.Uint32(head[6:])
-	if length > 64<<20 {
+	if length > maxCommand {
 		return nil, fmt.Errorf("%w: command %d: %d bytes long", ErrBadStream, s.n+1, length)
 	}
 	if cap(s.buf) < headLen+int(length) {
@@ -156,7 +180,7 @@ func (s *sendReader) next() (*sendCommand, error) {
 		}
 		at := binary.LittleEndian.Uint16(p)
 		if s.version >= 2 && at == attrData {
-			c.attrs[at] = clone(p[2:]) // v2: the data runs to the end of the command, without a length
+			c.attrs[at] = p[2:] // v2: the data runs to the end of the command, without a length
 			break
 		}
 		if len(p) < 4 {
@@ -166,7 +190,7 @@ func (s *sendReader) next() (*sendCommand, error) {
 		if len(p) < 4+n {
 			return nil, fmt.Errorf("%w: command %d: attribute %d of %d bytes overruns the command", ErrBadStream, s.n, at, n)
 		}
-		c.attrs[at] = clone(p[4 : 4+n]) // unknown attributes are kept, and ignored
+		c.attrs[at] = p[4 : 4+n] // unknown attributes are kept, and ignored
 		p = p[4+n:]
 	}
 	if typ == sendEnd {
@@ -174,5 +198,3 @@ func (s *sendReader) next() (*sendCommand, error) {
 	}
 	return c, nil
 }
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -47,8 +47,9 @@ var Sources = []Source{Auto, Btrfs, Send, Walk_}
 const SendStreamSource Source = "send-stream"
 
 // openStream opens a saved send stream: no root, no btrfs. What a stream
-// cannot say (the types of entries it only touched, whether only an atime
-// changed) is guessed; see StreamOptions.
+// cannot say (the type of a baseline entry it only unlinks, moves or
+// changes the metadata of; whether only an atime changed) is left unknown
+// or guessed; see StreamOptions.
 func openStream(opts Options) (*Target, error) {
 	t := &Target{Info: Info{Source: SendStreamSource, Root: opts.SendStream}}
 	var r *os.File

@@ -359,7 +359,7 @@ func changeOf(p string, kind Kind, typ Type, st stat, target string) Change {
 		st.size = 0
 	}
 	return Change{Path: p, Kind: kind, Type: typ, Size: st.size, Mode: st.mode & 0o7777, UID: st.uid, GID: st.gid,
-		MTime: time.Unix(0, st.mtime), Target: target, Inode: st.ino, Nlink: st.nlink}
+		MTime: time.Unix(0, st.mtime), Target: target, Inode: st.ino, Nlink: st.nlink, ctime: st.ctime}
 }
 
 func mustType(mode uint32) Type {
