@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
@@ -49,20 +50,20 @@ func (o *targetOptions) notes(stderr io.Writer) io.Writer {
 }
 
 // sourceFlag is --source, checked when parsed.
-type sourceFlag struct{ s *snapshot.Source }
+type sourceFlag struct{ s *change.SourceName }
 
 func (f sourceFlag) String() string {
 	if *f.s == "" {
-		return string(snapshot.Auto)
+		return string(change.Auto)
 	}
 	return string(*f.s)
 }
 
 func (f sourceFlag) Set(v string) error {
-	if !slices.Contains(snapshot.Sources, snapshot.Source(v)) {
+	if !slices.Contains(change.SourceNames, change.SourceName(v)) {
 		return fmt.Errorf("want auto, btrfs, send or walk")
 	}
-	*f.s = snapshot.Source(v)
+	*f.s = change.SourceName(v)
 	return nil
 }
 
@@ -95,7 +96,7 @@ func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Wr
 		}
 	}()
 	vanished, unreadable := 0, 0
-	err = a.target.Changes(ctx, func(c snapshot.Change) error {
+	err = a.target.Changes(ctx, func(c change.Change) error {
 		a.entries = append(a.entries, classify.Entry{Change: c, Verdict: a.classifier.Classify(c)})
 		return nil
 	}, func(err error) {
@@ -148,7 +149,7 @@ func openAudit(g *globalOptions, o *targetOptions, stderr io.Writer) (_ *audited
 			fmt.Fprintf(stderr, "fsdiff: %s\n", d)
 		}
 	}
-	if target.Info.Source == snapshot.Btrfs && target.Info.Baseline == "" && o.Baseline == "" {
+	if target.Info.Source == change.Btrfs && target.Info.Baseline == "" && o.Baseline == "" {
 		fmt.Fprintln(stderr, "fsdiff: note: no blank snapshot found; listing everything since the root was created")
 		fmt.Fprintln(stderr, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL")
 	}

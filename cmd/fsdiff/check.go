@@ -159,7 +159,7 @@ func writeCheck(w io.Writer, a *audited, r *report.CheckReport) error {
 	}
 	rows := make([][]string, len(failing))
 	for i, f := range failing {
-		rows[i] = []string{f.Category, names.Escape(string(f.Anchor)), fmt.Sprint(f.Paths), report.Brief(f.Reason)}
+		rows[i] = []string{f.Category, names.Escape(string(f.Anchor)), fmt.Sprint(f.Paths), classify.Brief(f.Reason)}
 	}
 	if err := report.WriteTable(w, []string{"CATEGORY", "PATH", "FILES", "REASON"}, rows); err != nil {
 		return err

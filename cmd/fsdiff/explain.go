@@ -8,9 +8,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/fsdiff-nix/fsdiff/internal/names"
-
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/names"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 )
@@ -121,13 +121,13 @@ func priority(p classify.Priority) string {
 
 // asFile is a path that is not there, as explain classifies it: a regular
 // file.
-func asFile(path string) snapshot.Change {
-	return snapshot.Change{Path: path, Kind: snapshot.Created, Type: snapshot.File}
+func asFile(path string) change.Change {
+	return change.Change{Path: path, Kind: change.Created, Type: change.File}
 }
 
 // describeHost returns path as a change: what the path is on this host, or
 // a regular file if it does not exist.
-func describeHost(path string) snapshot.Change {
+func describeHost(path string) change.Change {
 	ch := asFile(path)
 	fi, err := os.Lstat(path)
 	if err != nil {
@@ -135,18 +135,18 @@ func describeHost(path string) snapshot.Change {
 	}
 	switch m := fi.Mode(); {
 	case m.IsDir():
-		ch.Type = snapshot.Dir
+		ch.Type = change.Dir
 	case m&fs.ModeSymlink != 0:
-		ch.Type = snapshot.Symlink
+		ch.Type = change.Symlink
 		ch.Target, _ = os.Readlink(path)
 	case m&fs.ModeNamedPipe != 0:
-		ch.Type = snapshot.FIFO
+		ch.Type = change.FIFO
 	case m&fs.ModeSocket != 0:
-		ch.Type = snapshot.Socket
+		ch.Type = change.Socket
 	case m&fs.ModeCharDevice != 0:
-		ch.Type = snapshot.CharDev
+		ch.Type = change.CharDev
 	case m&fs.ModeDevice != 0:
-		ch.Type = snapshot.BlockDev
+		ch.Type = change.BlockDev
 	}
 	return ch
 }
@@ -154,9 +154,9 @@ func describeHost(path string) snapshot.Change {
 // describerOf describes paths as the audit of t sees them: what is there
 // in its root, or, for a saved send stream, which has no tree, what its
 // changes say (one pass, so that stdin works).
-func describerOf(ctx context.Context, t *snapshot.Target, paths []string) (func(string) snapshot.Change, error) {
+func describerOf(ctx context.Context, t *snapshot.Target, paths []string) (func(string) change.Change, error) {
 	if t.Root != nil {
-		return func(path string) snapshot.Change {
+		return func(path string) change.Change {
 			if ch, err := t.Lstat(path); err == nil {
 				return ch
 			}
@@ -167,8 +167,8 @@ func describerOf(ctx context.Context, t *snapshot.Target, paths []string) (func(
 	for _, p := range paths {
 		want[p] = true
 	}
-	seen := map[string]snapshot.Change{}
-	err := t.Changes(ctx, func(ch snapshot.Change) error {
+	seen := map[string]change.Change{}
+	err := t.Changes(ctx, func(ch change.Change) error {
 		if want[ch.Path] {
 			seen[ch.Path] = ch
 		}
@@ -177,7 +177,7 @@ func describerOf(ctx context.Context, t *snapshot.Target, paths []string) (func(
 	if err != nil {
 		return nil, err
 	}
-	return func(path string) snapshot.Change {
+	return func(path string) change.Change {
 		if ch, ok := seen[path]; ok {
 			return ch
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/spf13/cobra"
 )

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
@@ -136,9 +137,9 @@ func header(a *audited) suggest.Header {
 	h := suggest.Header{Version: version(), Time: now(), Source: fmt.Sprintf("%s source, root %s", info.Source, info.Root),
 		Baseline: fmt.Sprintf("%s (generation %d)", info.Baseline, info.BaselineGeneration)}
 	switch {
-	case info.Source != snapshot.Btrfs && info.Baseline != "":
+	case info.Source != change.Btrfs && info.Baseline != "":
 		h.Baseline = info.Baseline
-	case info.Source != snapshot.Btrfs, info.Baseline == "" && info.BaselineGeneration == 0:
+	case info.Source != change.Btrfs, info.Baseline == "" && info.BaselineGeneration == 0:
 		h.Baseline = "none" // everything in the root is new
 	case info.Baseline == "":
 		h.Baseline = fmt.Sprintf("the root's creation (generation %d)", info.BaselineGeneration)

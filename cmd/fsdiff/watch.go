@@ -145,7 +145,7 @@ func pathCount(a watch.Anchor) string {
 func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, files rootFiles) error {
 	rows := [][]string{}
 	for _, a := range summary.Anchors {
-		rows = append(rows, []string{a.Category.String(), names.Escape(a.Anchor), pathCount(a), report.Brief(a.Reason)})
+		rows = append(rows, []string{a.Category.String(), names.Escape(a.Anchor), pathCount(a), classify.Brief(a.Reason)})
 	}
 	fmt.Fprintln(stdout)
 	if err := report.WriteTable(stdout, []string{"CATEGORY", "PATH", "PATHS", "REASON"}, rows); err != nil {

@@ -3,12 +3,12 @@ package classify
 import (
 	"strings"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // Entry is a change with its verdict.
 type Entry struct {
-	snapshot.Change
+	change.Change
 	Verdict
 }
 
@@ -23,7 +23,7 @@ func Anchors(entries []Entry) []string {
 	created := map[string]bool{}
 	parents := map[string]bool{}
 	for _, e := range entries {
-		if e.Kind == snapshot.Created && (e.Type == snapshot.Dir || e.Type == snapshot.Subvolume) {
+		if e.Kind == change.Created && (e.Type == change.Dir || e.Type == change.Subvolume) {
 			created[e.Path] = true
 		}
 		if i := strings.LastIndexByte(e.Path, '/'); i > 0 {
@@ -33,7 +33,7 @@ func Anchors(entries []Entry) []string {
 	anchors := make([]string, len(entries))
 	for i, e := range entries {
 		switch {
-		case e.Type == snapshot.Dir && (e.Kind == snapshot.Modified || parents[e.Path]):
+		case e.Type == change.Dir && (e.Kind == change.Modified || parents[e.Path]):
 		case e.Pattern != "" || e.Category == Persisted:
 			anchors[i] = e.Anchor
 		default:

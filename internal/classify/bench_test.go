@@ -5,20 +5,20 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // realisticChanges is a mix of what a root's diff holds after some use:
 // caches in homes, service state under /var/lib (known and unknown
 // services), journals, /etc symlinks into the store, configs, /tmp.
-func realisticChanges(n int) []snapshot.Change {
+func realisticChanges(n int) []change.Change {
 	r := rand.New(rand.NewPCG(1, 2))
 	services := []string{"nixos", "systemd/timers", "postgresql/16", "bluetooth/aa:bb", "tailscale", "docker/overlay2/ab12", "myapp", "grafana/plugins", "NetworkManager", "acme/example.org"}
 	apps := []string{"nix", "mozilla/firefox", "spotify/Storage", "mesa_shader_cache", "fontconfig", "keepassxc", "go-build/ab", "pip/http"}
 	configs := []string{"Code/User", "Signal/attachments", "discord/Cache", "gh", "kdeconnect", "obsidian", "htop"}
-	var out []snapshot.Change
+	var out []change.Change
 	for i := range n {
-		var ch snapshot.Change
+		var ch change.Change
 		switch k := r.IntN(100); {
 		case k < 35:
 			ch = file(fmt.Sprintf("/home/alice/.cache/%s/%02x/%08x", apps[r.IntN(len(apps))], r.IntN(256), i))
@@ -27,7 +27,7 @@ func realisticChanges(n int) []snapshot.Change {
 		case k < 65:
 			ch = file(fmt.Sprintf("/var/log/journal/0123456789abcdef/system@%08x.journal", i))
 		case k < 75:
-			ch = snapshot.Change{Path: fmt.Sprintf("/etc/f%05d", i%5000), Type: snapshot.Symlink, Target: "/etc/static/x"}
+			ch = change.Change{Path: fmt.Sprintf("/etc/f%05d", i%5000), Type: change.Symlink, Target: "/etc/static/x"}
 		case k < 85:
 			ch = file(fmt.Sprintf("/home/alice/.config/%s/%08x", configs[r.IntN(len(configs))], i))
 		case k < 90:

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // Category is what a changed path is, from a person's point of view.
@@ -46,6 +46,22 @@ type Verdict struct {
 	Reason   string
 	Source   string // where the knowledge comes from
 	Anchor   string // the path a person decides about: /var/lib/postgresql for a file deep inside it
+}
+
+// briefLen is how much of a reason a table shows; fsdiff explain and the
+// JSON formats give all of it.
+const briefLen = 72
+
+// Brief cuts a reason to briefLen bytes at a word boundary, for tables.
+func Brief(reason string) string {
+	if len(reason) <= briefLen {
+		return reason
+	}
+	cut := strings.LastIndexByte(reason[:briefLen], ' ')
+	if cut < briefLen/2 {
+		cut = briefLen
+	}
+	return strings.TrimRight(reason[:cut], " ,;:") + "…"
 }
 
 //go:generate go run ./gen -corpus testdata/corpus.jsonl -o corpus.rules
@@ -143,9 +159,9 @@ var managedTargets = []string{"/nix/store/", "/etc/static/", "/run/current-syste
 
 // structural applies the detectors that need no rule: what a path is, not
 // where it is. ok is false when none applies.
-func (c *Classifier) structural(ch snapshot.Change) (v Verdict, ok bool) {
+func (c *Classifier) structural(ch change.Change) (v Verdict, ok bool) {
 	const nixos = "nixpkgs nixos/modules/system/etc/setup-etc.pl"
-	if ch.Type == snapshot.Symlink {
+	if ch.Type == change.Symlink {
 		for _, p := range managedTargets {
 			if strings.HasPrefix(ch.Target, p) {
 				return Verdict{Category: Managed, Rule: "store-symlink", Reason: "symlink into " + strings.TrimSuffix(p, "/") + ", recreated by NixOS activation", Source: nixos, Anchor: ch.Path}, true
@@ -153,11 +169,11 @@ func (c *Classifier) structural(ch snapshot.Change) (v Verdict, ok bool) {
 		}
 	}
 	switch {
-	case ch.Type == snapshot.File && c.copiedEtc[ch.Path]:
+	case ch.Type == change.File && c.copiedEtc[ch.Path]:
 		return Verdict{Category: Managed, Rule: "etc-clean", Reason: "listed in /etc/.clean: copied into /etc by NixOS activation", Source: nixos, Anchor: ch.Path}, true
-	case ch.Type == snapshot.FIFO:
+	case ch.Type == change.FIFO:
 		return Verdict{Category: Ephemeral, Rule: "fifo", Reason: "fifo: exists only while a program uses it", Source: "fifo(7)", Anchor: ch.Path}, true
-	case ch.Type == snapshot.Socket:
+	case ch.Type == change.Socket:
 		return Verdict{Category: Ephemeral, Rule: "socket", Reason: "socket: recreated by the program that listens on it", Source: "unix(7)", Anchor: ch.Path}, true
 	}
 	for p := ch.Path; p != ""; p = parent(p) {
@@ -165,7 +181,7 @@ func (c *Classifier) structural(ch snapshot.Change) (v Verdict, ok bool) {
 			return Verdict{Category: Persisted, Rule: "declared", Reason: d.Reason, Source: d.Reason, Anchor: d.Path}, true
 		}
 	}
-	if ch.Type == snapshot.Symlink {
+	if ch.Type == change.Symlink {
 		for _, s := range c.storage {
 			if ch.Target == s || strings.HasPrefix(ch.Target, strings.TrimSuffix(s, "/")+"/") {
 				return Verdict{Category: Persisted, Rule: "storage-symlink", Reason: "symlink into the persistent storage " + s, Source: "impermanence symlink method", Anchor: ch.Path}, true
@@ -224,7 +240,7 @@ func (c *Classifier) matches(m *matcher, p, rel string) (string, bool) {
 }
 
 // Classify returns the verdict for one change.
-func (c *Classifier) Classify(ch snapshot.Change) Verdict {
+func (c *Classifier) Classify(ch change.Change) Verdict {
 	if v, ok := c.structural(ch); ok {
 		return v
 	}
@@ -249,7 +265,7 @@ type Match struct {
 // Explain returns what decides about ch: the structural detector that
 // applies, if any, then every rule that matches, in precedence order. The
 // verdict is the structural one, else the first active match, else unknown.
-func (c *Classifier) Explain(ch snapshot.Change) (verdict Verdict, structural bool, matches []Match) {
+func (c *Classifier) Explain(ch change.Change) (verdict Verdict, structural bool, matches []Match) {
 	ms, home, rel := c.candidates(ch.Path)
 	for _, m := range slices.Clone(ms) {
 		if s, ok := c.matches(m, ch.Path, rel); ok {

@@ -4,10 +4,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
-func file(p string) snapshot.Change { return snapshot.Change{Path: p, Type: snapshot.File} }
+func file(p string) change.Change { return change.Change{Path: p, Type: change.File} }
 
 func TestStructural(t *testing.T) {
 	c := New(Config{
@@ -16,23 +16,23 @@ func TestStructural(t *testing.T) {
 		Storage:  []string{"/persist"},
 	})
 	for _, tc := range []struct {
-		change snapshot.Change
+		change change.Change
 		want   Category
 		anchor string
 	}{
-		{snapshot.Change{Path: "/etc/hosts", Type: snapshot.Symlink, Target: "/etc/static/hosts"}, Managed, "/etc/hosts"},
-		{snapshot.Change{Path: "/etc/zshrc", Type: snapshot.Symlink, Target: "/nix/store/abc-zshrc"}, Managed, "/etc/zshrc"},
-		{snapshot.Change{Path: "/bin/sh", Type: snapshot.Symlink, Target: "/run/current-system/sw/bin/sh"}, Managed, "/bin/sh"},
-		{snapshot.Change{Path: "/x/current", Type: snapshot.Symlink, Target: "state.db"}, Unknown, "/x/current"},
-		{snapshot.Change{Path: "/x/y", Type: snapshot.Symlink, Target: "/nix/storefront"}, Unknown, "/x/y"},
-		{snapshot.Change{Path: "/home/a/.f", Type: snapshot.Symlink, Target: "/persist/home/a/.f"}, Persisted, "/home/a/.f"},
-		{snapshot.Change{Path: "/home/a/.g", Type: snapshot.Symlink, Target: "/persistent/x"}, Unknown, "/home/a/.g"},
+		{change.Change{Path: "/etc/hosts", Type: change.Symlink, Target: "/etc/static/hosts"}, Managed, "/etc/hosts"},
+		{change.Change{Path: "/etc/zshrc", Type: change.Symlink, Target: "/nix/store/abc-zshrc"}, Managed, "/etc/zshrc"},
+		{change.Change{Path: "/bin/sh", Type: change.Symlink, Target: "/run/current-system/sw/bin/sh"}, Managed, "/bin/sh"},
+		{change.Change{Path: "/x/current", Type: change.Symlink, Target: "state.db"}, Unknown, "/x/current"},
+		{change.Change{Path: "/x/y", Type: change.Symlink, Target: "/nix/storefront"}, Unknown, "/x/y"},
+		{change.Change{Path: "/home/a/.f", Type: change.Symlink, Target: "/persist/home/a/.f"}, Persisted, "/home/a/.f"},
+		{change.Change{Path: "/home/a/.g", Type: change.Symlink, Target: "/persistent/x"}, Unknown, "/home/a/.g"},
 		{file("/etc/sudoers"), Managed, "/etc/sudoers"},
 		{file("/etc/ssh/authorized_keys.d/alice"), Managed, "/etc/ssh/authorized_keys.d/alice"},
 		{file("/sudoers"), Unknown, "/sudoers"},
-		{snapshot.Change{Path: "/etc/sudoers", Type: snapshot.Dir}, Unknown, "/etc/sudoers"},
-		{snapshot.Change{Path: "/x.fifo", Type: snapshot.FIFO}, Ephemeral, "/x.fifo"},
-		{snapshot.Change{Path: "/var/lib/app/sock", Type: snapshot.Socket}, Ephemeral, "/var/lib/app/sock"},
+		{change.Change{Path: "/etc/sudoers", Type: change.Dir}, Unknown, "/etc/sudoers"},
+		{change.Change{Path: "/x.fifo", Type: change.FIFO}, Ephemeral, "/x.fifo"},
+		{change.Change{Path: "/var/lib/app/sock", Type: change.Socket}, Ephemeral, "/var/lib/app/sock"},
 		{file("/var/lib/bluetooth/aa:bb/info"), Persisted, "/var/lib/bluetooth"},
 		{file("/var/lib/bluetooth"), Persisted, "/var/lib/bluetooth"},
 		{file("/var/lib/bluetoothx"), Unknown, "/var/lib/bluetoothx"},
@@ -111,7 +111,7 @@ func TestUnknownTypeNotPersist(t *testing.T) {
 	rules := mustRules(t, "test", "persist /srv/* recommended app state\n", true)
 	c := New(Config{Rules: rules, Declared: []Declared{{Path: "/srv/kept", Reason: "declared"}}})
 	for p, want := range map[string]Category{"/srv/fifo": Unknown, "/srv/kept": Persisted} {
-		got := c.Classify(snapshot.Change{Path: p, Kind: snapshot.Deleted})
+		got := c.Classify(change.Change{Path: p, Kind: change.Deleted})
 		if got.Category != want || want == Unknown && got.Rule != "unknown-type" {
 			t.Errorf("%s of unknown type: %+v, want %s", p, got, want)
 		}

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // CorpusRepo is what one public configuration persists: absolute system
@@ -213,13 +213,13 @@ func systemPath(p string) bool {
 func (c *Classifier) classifyHome(p string) Verdict {
 	const home = "/home/corpus"
 	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		v := c.Classify(snapshot.Change{Path: home + "/" + rest, Type: snapshot.File})
+		v := c.Classify(change.Change{Path: home + "/" + rest, Type: change.File})
 		if a, ok := strings.CutPrefix(v.Anchor, home); ok {
 			v.Anchor = "~" + a
 		}
 		return v
 	}
-	return c.Classify(snapshot.Change{Path: p, Type: snapshot.File})
+	return c.Classify(change.Change{Path: p, Type: change.File})
 }
 
 // isCache says whether p is in a cache directory (FHS /var/cache, XDG

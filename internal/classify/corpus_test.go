@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // builtinClassifier classifies with the built-in rules for a host with
@@ -99,34 +99,34 @@ func TestLocationMeanings(t *testing.T) {
 	c := New(Config{Rules: Builtin(), Homes: []string{"/home/alice", "/srv/bob"}})
 	for _, tc := range []struct {
 		path     string
-		typ      snapshot.Type
+		typ      change.Type
 		want     Category
 		priority Priority
 		anchor   string
 	}{
-		{"/var/lib/newservice/db/x", snapshot.File, Persist, Recommended, "/var/lib/newservice"},
-		{"/var/lib/newservice", snapshot.Dir, Persist, Recommended, "/var/lib/newservice"},
-		{"/var/log/newservice/x.log", snapshot.File, Persist, Optional, "/var/log"},
-		{"/var/cache/newservice/x", snapshot.File, Ephemeral, NoPriority, "/var/cache"},
-		{"/home/alice/.config/newapp/settings.json", snapshot.File, Persist, Recommended, "/home/alice/.config/newapp"},
-		{"/home/alice/.local/share/newapp/db/x", snapshot.File, Persist, Recommended, "/home/alice/.local/share/newapp"},
-		{"/home/alice/.local/state/newapp/history", snapshot.File, Persist, Optional, "/home/alice/.local/state/newapp"},
-		{"/home/alice/.local/bin/tool", snapshot.File, Persist, Optional, "/home/alice/.local/bin"},
-		{"/home/alice/Zotero/storage/x.pdf", snapshot.File, Persist, Recommended, "/home/alice/Zotero"},
-		{"/home/alice/notes.txt", snapshot.File, Persist, Recommended, "/home/alice/notes.txt"},
-		{"/home/alice/.newapp/config", snapshot.File, Persist, Optional, "/home/alice/.newapp"},
-		{"/home/alice/.newapprc", snapshot.File, Persist, Optional, "/home/alice/.newapprc"},
-		{"/home/alice/.cache/newapp/x", snapshot.File, Ephemeral, NoPriority, "/home/alice/.cache"},
-		{"/home/alice/.local/share/Trash/files/old.txt", snapshot.File, Persist, Recommended, "/home/alice/.local/share/Trash"},
-		{"/home/alice", snapshot.Dir, Managed, NoPriority, "/home/alice"},
-		{"/srv/bob", snapshot.Dir, Managed, NoPriority, "/srv/bob"},
-		{"/root", snapshot.Dir, Managed, NoPriority, "/root"},
-		{"/home", snapshot.Dir, Managed, NoPriority, "/home"},
-		{"/var/lib/systemd/linger", snapshot.Dir, Persist, Optional, "/var/lib/systemd/linger"},
-		{"/var/lib/systemd/coredump/core.1", snapshot.File, Persist, Optional, "/var/lib/systemd/coredump"},
-		{"/var/tmp/systemd-private-abc-foo.service-x/tmp/y", snapshot.File, Ephemeral, NoPriority, "/var/tmp/systemd-private-abc-foo.service-x"},
+		{"/var/lib/newservice/db/x", change.File, Persist, Recommended, "/var/lib/newservice"},
+		{"/var/lib/newservice", change.Dir, Persist, Recommended, "/var/lib/newservice"},
+		{"/var/log/newservice/x.log", change.File, Persist, Optional, "/var/log"},
+		{"/var/cache/newservice/x", change.File, Ephemeral, NoPriority, "/var/cache"},
+		{"/home/alice/.config/newapp/settings.json", change.File, Persist, Recommended, "/home/alice/.config/newapp"},
+		{"/home/alice/.local/share/newapp/db/x", change.File, Persist, Recommended, "/home/alice/.local/share/newapp"},
+		{"/home/alice/.local/state/newapp/history", change.File, Persist, Optional, "/home/alice/.local/state/newapp"},
+		{"/home/alice/.local/bin/tool", change.File, Persist, Optional, "/home/alice/.local/bin"},
+		{"/home/alice/Zotero/storage/x.pdf", change.File, Persist, Recommended, "/home/alice/Zotero"},
+		{"/home/alice/notes.txt", change.File, Persist, Recommended, "/home/alice/notes.txt"},
+		{"/home/alice/.newapp/config", change.File, Persist, Optional, "/home/alice/.newapp"},
+		{"/home/alice/.newapprc", change.File, Persist, Optional, "/home/alice/.newapprc"},
+		{"/home/alice/.cache/newapp/x", change.File, Ephemeral, NoPriority, "/home/alice/.cache"},
+		{"/home/alice/.local/share/Trash/files/old.txt", change.File, Persist, Recommended, "/home/alice/.local/share/Trash"},
+		{"/home/alice", change.Dir, Managed, NoPriority, "/home/alice"},
+		{"/srv/bob", change.Dir, Managed, NoPriority, "/srv/bob"},
+		{"/root", change.Dir, Managed, NoPriority, "/root"},
+		{"/home", change.Dir, Managed, NoPriority, "/home"},
+		{"/var/lib/systemd/linger", change.Dir, Persist, Optional, "/var/lib/systemd/linger"},
+		{"/var/lib/systemd/coredump/core.1", change.File, Persist, Optional, "/var/lib/systemd/coredump"},
+		{"/var/tmp/systemd-private-abc-foo.service-x/tmp/y", change.File, Ephemeral, NoPriority, "/var/tmp/systemd-private-abc-foo.service-x"},
 	} {
-		v := c.Classify(snapshot.Change{Path: tc.path, Type: tc.typ})
+		v := c.Classify(change.Change{Path: tc.path, Type: tc.typ})
 		if v.Category != tc.want || v.Priority != tc.priority || v.Anchor != tc.anchor || v.Source == "" {
 			t.Errorf("%s: %s (%s) at %s by %s, want %s (%s) at %s with a source", tc.path, v.Category, v.Priority, v.Anchor, v.Pattern, tc.want, tc.priority, tc.anchor)
 		}

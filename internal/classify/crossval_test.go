@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 func readCorpus(t *testing.T) []CorpusRepo {
@@ -203,7 +203,7 @@ func TestCrossValidation(t *testing.T) {
 			if held[p] {
 				probe += "/fsdiff-probe"
 			}
-			v := c.Classify(snapshot.Change{Path: probe, Type: snapshot.File})
+			v := c.Classify(change.Change{Path: probe, Type: change.File})
 			hit := v.Category == Persist && (v.Anchor == abs || v.Anchor == path.Dir(abs) || path.Dir(v.Anchor) == abs)
 			f.paths++
 			if trained[p] != nil && trained[p].repos >= 2 { // the easier measure, for comparison
@@ -226,12 +226,12 @@ func TestCrossValidation(t *testing.T) {
 			}
 		}
 		for _, n := range noiseProbes {
-			ch := snapshot.Change{Path: strings.TrimRight(strings.Replace(n, "~/", "/home/alice/", 1), "/@"), Type: snapshot.File}
+			ch := change.Change{Path: strings.TrimRight(strings.Replace(n, "~/", "/home/alice/", 1), "/@"), Type: change.File}
 			switch {
 			case strings.HasSuffix(n, "/"):
-				ch.Type = snapshot.Dir
+				ch.Type = change.Dir
 			case strings.HasSuffix(n, "@"):
-				ch.Type, ch.Target = snapshot.Symlink, "/etc/static/"+strings.TrimPrefix(ch.Path, "/etc/")
+				ch.Type, ch.Target = change.Symlink, "/etc/static/"+strings.TrimPrefix(ch.Path, "/etc/")
 			}
 			if v := c.Classify(ch); v.Category == Persist {
 				f.noise++

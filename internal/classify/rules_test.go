@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // TestRuleFileHostile: the hostile rule files of testdata/rules are
@@ -96,7 +96,7 @@ func FuzzParseRules(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	paths := []snapshot.Change{file("/var/lib/nixos/uid-map"), file("/a/b/a/b/a/b/a/b"), file("/home/u/.cache/x"), file("/x")}
+	paths := []change.Change{file("/var/lib/nixos/uid-map"), file("/a/b/a/b/a/b/a/b"), file("/home/u/.cache/x"), file("/x")}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // CheckSchema names the version of the check report's JSON schema
@@ -72,7 +72,7 @@ func (r *CheckReport) Failing() []CheckAnchor {
 // NewCheckReport builds the report of sorted entries; an anchor fails the
 // check when one of its entries meets a threshold of failOn (a persist
 // anchor holds entries of several priorities).
-func NewCheckReport(entries []classify.Entry, failOn []classify.Threshold, info snapshot.Info) *CheckReport {
+func NewCheckReport(entries []classify.Entry, failOn []classify.Threshold, info change.Info) *CheckReport {
 	r := &CheckReport{Schema: CheckSchema, Counts: map[string]int{}, Errors: []string{}, Anchors: []CheckAnchor{},
 		Source: CheckSource{Kind: string(info.Source), Root: names.String(info.Root), Baseline: names.String(info.Baseline),
 			BaselineGeneration: info.BaselineGeneration, Decisions: []names.String{}}}

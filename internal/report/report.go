@@ -13,8 +13,8 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -42,7 +42,7 @@ const SchemaVersion = 1
 type Audit struct {
 	Version string
 	Time    time.Time
-	Source  snapshot.Info
+	Source  change.Info
 }
 
 // Options select what is written.
@@ -174,7 +174,7 @@ func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
 	return err
 }
 
-func appendInfoJSON(buf []byte, in snapshot.Info) []byte {
+func appendInfoJSON(buf []byte, in change.Info) []byte {
 	buf = append(buf, `{"kind": `...)
 	buf = names.AppendJSON(buf, string(in.Source))
 	buf = append(buf, `, "root": `...)
@@ -214,11 +214,11 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	buf = append(buf, `,"mtime":"`...)
 	buf = e.MTime.UTC().AppendFormat(buf, time.RFC3339Nano)
 	buf = append(buf, '"')
-	if e.Type == snapshot.Symlink {
+	if e.Type == change.Symlink {
 		buf = append(buf, `,"target":`...)
 		buf = names.AppendJSON(buf, e.Target)
 	}
-	if e.Kind == snapshot.Renamed {
+	if e.Kind == change.Renamed {
 		buf = append(buf, `,"origin":`...)
 		buf = names.AppendJSON(buf, e.Origin)
 	}
@@ -254,31 +254,15 @@ func writeTable(w io.Writer, entries []classify.Entry, all bool) error {
 	if all {
 		header = []string{"CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON"}
 		for _, e := range entries {
-			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), Brief(e.Reason)})
+			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), classify.Brief(e.Reason)})
 		}
 	} else {
 		header = []string{"CATEGORY", "PATH", "FILES", "SIZE", "REASON"}
 		for _, g := range group(entries) {
-			rows = append(rows, []string{category(g.Verdict), names.Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), Brief(g.Reason)})
+			rows = append(rows, []string{category(g.Verdict), names.Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), classify.Brief(g.Reason)})
 		}
 	}
 	return WriteTable(w, header, rows)
-}
-
-// briefLen is how much of a reason a table shows; fsdiff explain and the
-// JSON formats give all of it.
-const briefLen = 72
-
-// Brief cuts a reason to briefLen bytes at a word boundary, for tables.
-func Brief(reason string) string {
-	if len(reason) <= briefLen {
-		return reason
-	}
-	cut := strings.LastIndexByte(reason[:briefLen], ' ')
-	if cut < briefLen/2 {
-		cut = briefLen
-	}
-	return strings.TrimRight(reason[:cut], " ,;:") + "…"
 }
 
 // category shows a verdict's category with its priority.
@@ -367,7 +351,7 @@ func group(entries []classify.Entry) []row {
 			r.Verdict = e.Verdict
 		}
 		r.files++
-		if e.Type == snapshot.File {
+		if e.Type == change.File {
 			r.size += e.Size
 		}
 	}

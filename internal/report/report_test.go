@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 func TestSort(t *testing.T) {
@@ -16,7 +16,7 @@ func TestSort(t *testing.T) {
 		var entries []classify.Entry
 		for i := range n {
 			entries = append(entries, classify.Entry{
-				Change:  snapshot.Change{Path: "/p" + strconv.Itoa(r.IntN(20)), Inode: uint64(i)},
+				Change:  change.Change{Path: "/p" + strconv.Itoa(r.IntN(20)), Inode: uint64(i)},
 				Verdict: classify.Verdict{Category: classify.Category(1 + r.IntN(5))},
 			})
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dennwc/btrfs"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
@@ -61,12 +62,12 @@ func TestBtrfsCutoffOldRootsAfterTwoReboots(t *testing.T) {
 			opts   snapshot.Options
 			source string
 		}{
-			{"btrfs, detected baseline", snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: root}, "btrfs"},
-			{"btrfs, given baseline", snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: root, Baseline: "root-blank"}, "btrfs"},
-			{"send, detected baseline", snapshot.Options{Source: snapshot.Send, Mount: top, Root: root}, "send"},
-			{"send, given baseline", snapshot.Options{Source: snapshot.Send, Mount: top, Root: root, Baseline: "root-blank"}, "send"},
+			{"btrfs, detected baseline", snapshot.Options{Source: change.Btrfs, Mount: top, Root: root}, "btrfs"},
+			{"btrfs, given baseline", snapshot.Options{Source: change.Btrfs, Mount: top, Root: root, Baseline: "root-blank"}, "btrfs"},
+			{"send, detected baseline", snapshot.Options{Source: change.Send, Mount: top, Root: root}, "send"},
+			{"send, given baseline", snapshot.Options{Source: change.Send, Mount: top, Root: root, Baseline: "root-blank"}, "send"},
 			{"auto", snapshot.Options{Mount: top, Root: root}, "send"}, // the baseline is not empty
-			{"walk", snapshot.Options{Source: snapshot.Walk_, Root: filepath.Join(top, root), Baseline: filepath.Join(top, "root-blank")}, "walk"},
+			{"walk", snapshot.Options{Source: change.Walk, Root: filepath.Join(top, root), Baseline: filepath.Join(top, "root-blank")}, "walk"},
 		} {
 			t.Run(root+"/"+tc.name, func(t *testing.T) {
 				got, info := scan(t, tc.opts)
@@ -99,12 +100,12 @@ func TestBtrfsCutoffLineage(t *testing.T) {
 	top := imagetest.Mount(t, img.File)
 	subvols := subvolumes(t, top)
 	first, second := imagetest.RebootOldRoots[0], imagetest.RebootOldRoots[1]
-	got, info := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: first, Baseline: "root-blank-backup"})
+	got, info := scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: first, Baseline: "root-blank-backup"})
 	compare(t, got, img.Roots[first], "btrfs")
 	if want := subvols["root-blank"].OTransID; info.BaselineGeneration != want {
 		t.Errorf("through root-blank: cutoff %d, want %d; decisions %q", info.BaselineGeneration, want, info.Decisions)
 	}
-	_, info = scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: second})
+	_, info = scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root", Baseline: second})
 	if want := subvols["root"].OTransID; info.BaselineGeneration != want ||
 		!slices.ContainsFunc(info.Decisions, func(d string) bool { return strings.Contains(d, `both snapshots of "/root-blank"`) }) {
 		t.Errorf("siblings: cutoff %d, want %d; decisions %q", info.BaselineGeneration, want, info.Decisions)
@@ -118,7 +119,7 @@ func TestBtrfsCutoffLineage(t *testing.T) {
 func TestBtrfsCutoffUnrelatedBaseline(t *testing.T) {
 	img := imagetest.Get(t, "fresh") // old_roots is an empty subvolume made just before root
 	top := imagetest.Mount(t, img.File)
-	got, info := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "old_roots"})
+	got, info := scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root", Baseline: "old_roots"})
 	compare(t, got, img.Truth, "btrfs")
 	if want := subvolumes(t, top)["root"].OTransID - 1; info.BaselineGeneration != want {
 		t.Errorf("cutoff %d, want the root's creation %d; decisions %q", info.BaselineGeneration, want, info.Decisions)
@@ -129,7 +130,7 @@ func TestBtrfsCutoffUnrelatedBaseline(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("btrfs", "subvolume", "delete", newer).Run() })
-	for _, src := range []snapshot.Source{snapshot.Btrfs, snapshot.Send} {
+	for _, src := range []change.SourceName{change.Btrfs, change.Send} {
 		target, err := snapshot.Open(snapshot.Options{Source: src, Mount: top, Root: "root", Baseline: "newer"})
 		if err == nil {
 			target.Close()
@@ -148,9 +149,9 @@ func TestBtrfsModifiedVsReadFutureMtime(t *testing.T) {
 	img := imagetest.Get(t, "skew")
 	top := imagetest.Mount(t, img.File)
 	for _, opts := range []snapshot.Options{
-		{Source: snapshot.Btrfs, Mount: top, Root: "root"},
-		{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"},
-		{Source: snapshot.Walk_, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")},
+		{Source: change.Btrfs, Mount: top, Root: "root"},
+		{Source: change.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"},
+		{Source: change.Walk, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")},
 	} {
 		got, _ := scan(t, opts)
 		compare(t, got, img.Truth, string(opts.Source))
@@ -164,15 +165,15 @@ func TestBtrfsModifiedVsReadFutureMtime(t *testing.T) {
 func TestBtrfsBaselineNone(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
-	got, info := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: snapshot.NoBaseline})
+	got, info := scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root", Baseline: snapshot.NoBaseline})
 	walked := walk(t, snapshot.WalkOptions{Root: filepath.Join(top, "root")})
 	if len(got) < len(img.Truth) {
 		t.Errorf("%d changes, fewer than the %d of the baseline comparison", len(got), len(img.Truth))
 	}
-	paths := func(changes []snapshot.Change) []string {
+	paths := func(changes []change.Change) []string {
 		var out []string
 		for _, c := range changes {
-			if c.Kind != snapshot.Created {
+			if c.Kind != change.Created {
 				t.Errorf("%q: %s, want created", c.Path, c.Kind)
 			}
 			out = append(out, fmt.Sprintf("%s %s", c.Type, c.Path))
@@ -185,7 +186,7 @@ func TestBtrfsBaselineNone(t *testing.T) {
 	if info.Baseline != "" || info.BaselineGeneration != 0 {
 		t.Errorf("baseline %q at %d, want none at 0", info.Baseline, info.BaselineGeneration)
 	}
-	target, err := snapshot.Open(snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root", Baseline: snapshot.NoBaseline})
+	target, err := snapshot.Open(snapshot.Options{Source: change.Send, Mount: top, Root: "root", Baseline: snapshot.NoBaseline})
 	if err == nil {
 		target.Close()
 	}
@@ -202,18 +203,18 @@ func TestBtrfsLongBaselinePath(t *testing.T) {
 	img := imagetest.Get(t, "longpath")
 	top := imagetest.Mount(t, img.File)
 	for _, opts := range []snapshot.Options{
-		{Source: snapshot.Btrfs, Mount: top, Root: "root"},
-		{Source: snapshot.Walk_, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")},
+		{Source: change.Btrfs, Mount: top, Root: "root"},
+		{Source: change.Walk, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")},
 	} {
 		got, _ := scan(t, opts)
 		compare(t, got, img.Truth, string(opts.Source))
 	}
-	target, err := snapshot.Open(snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+	target, err := snapshot.Open(snapshot.Options{Source: change.Send, Mount: top, Root: "root"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	err = target.Changes(t.Context(), func(snapshot.Change) error { return nil }, func(error) {})
+	err = target.Changes(t.Context(), func(change.Change) error { return nil }, func(error) {})
 	if !errors.Is(err, snapshot.ErrSendPathTooLong) {
 		t.Errorf("send: err %v, want ErrSendPathTooLong", err)
 	}
@@ -226,9 +227,9 @@ func TestRootOutsideTopLevel(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
 	for _, opts := range []snapshot.Options{
-		{Source: snapshot.Btrfs, Mount: top, Root: "../../.."},
-		{Source: snapshot.Btrfs, Mount: top, Root: "root/../.."},
-		{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "../root-blank"},
+		{Source: change.Btrfs, Mount: top, Root: "../../.."},
+		{Source: change.Btrfs, Mount: top, Root: "root/../.."},
+		{Source: change.Btrfs, Mount: top, Root: "root", Baseline: "../root-blank"},
 	} {
 		target, err := snapshot.Open(opts)
 		if err == nil {

@@ -1,5 +1,5 @@
 // Package snapshot finds what changed on a root filesystem since its baseline
-// and reports it as a stream of [Change] records. Everything downstream
+// and reports it as a stream of [change.Change] records. Everything downstream
 // (classification, reports, suggestions) sees only Changes and never which
 // source produced them.
 //

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,7 +32,7 @@ const sweepBufSize = 1 << 20
 // subvolume in nested created after since. An entry whose directory
 // vanishes while the scan runs (the root may be live) goes to problem and
 // the scan goes on. It needs CAP_SYS_ADMIN.
-func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(Change) error, problem func(error)) error {
+func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(change.Change) error, problem func(error)) error {
 	g := &generationScan{root: root, since: since, dirs: make(map[uint64]string)}
 	if err := g.sweep(ctx); err != nil {
 		return err
@@ -68,7 +69,7 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 		if sv.OTransID <= since.Generation {
 			continue
 		}
-		c := Change{Path: sv.Path, Kind: Created, Type: Subvolume, Inode: firstFreeObjectID, Nlink: 1}
+		c := change.Change{Path: sv.Path, Kind: change.Created, Type: change.Subvolume, Inode: firstFreeObjectID, Nlink: 1}
 		var st unix.Stat_t
 		if err := unix.Fstatat(int(root.Fd()), strings.TrimPrefix(sv.Path, "/"), &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
 			c.Mode, c.UID, c.GID = st.Mode&0o7777, st.Uid, st.Gid
@@ -330,14 +331,14 @@ func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
 // fields the walk compares: modified when its content (a directory's
 // entries) changed, metadata when its mode, owner or ctime did (extended
 // attributes, links), and false when only its atime did.
-func changed(it, base inodeItem) (Kind, bool) {
+func changed(it, base inodeItem) (change.Kind, bool) {
 	switch {
 	case it.mode&unix.S_IFMT == unix.S_IFDIR && it.mtime != base.mtime:
-		return Modified, true
+		return change.Modified, true
 	case it.mode&unix.S_IFMT != unix.S_IFDIR && (it.size != base.size || it.mtime != base.mtime):
-		return Modified, true
+		return change.Modified, true
 	case it.mode != base.mode || it.uid != base.uid || it.gid != base.gid || it.ctime != base.ctime:
-		return Metadata, true
+		return change.Metadata, true
 	}
 	return 0, false
 }
@@ -349,19 +350,19 @@ func join(dir, name string) string {
 	return dir + "/" + name
 }
 
-func (g *generationScan) emit(in *inode, emit func(Change) error, problem func(error)) error {
+func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem func(error)) error {
 	ino, it := in.ino, in.item
 	typ, ok := typeOf(it.mode)
 	if !ok {
 		return fmt.Errorf("inode %d: unknown file type in mode %#o", ino, it.mode)
 	}
-	c := Change{
+	c := change.Change{
 		Type: typ, Size: it.size, Mode: it.mode & 0o7777, UID: it.uid, GID: it.gid,
 		MTime: time.Unix(0, it.mtime), Target: in.target, Inode: ino, Nlink: it.nlink,
 	}
 	switch {
 	case it.generation > g.since.Generation && ino != firstFreeObjectID:
-		c.Kind = Created
+		c.Kind = change.Created
 	case g.since.Generation == 0:
 		return nil // compared with nothing: the root directory is what is audited, not a change
 	case in.base != nil:
@@ -369,13 +370,13 @@ func (g *generationScan) emit(in *inode, emit func(Change) error, problem func(e
 			return nil // only its atime changed
 		}
 	case it.mtime > g.since.Time.UnixNano():
-		c.Kind = Modified
+		c.Kind = change.Modified
 	case it.ctime > g.since.Time.UnixNano():
-		c.Kind = Metadata
+		c.Kind = change.Metadata
 	default:
 		return nil // only its atime changed
 	}
-	if typ == Dir {
+	if typ == change.Dir {
 		c.Size = 0 // a btrfs directory's i_size counts name bytes twice; meaningless to users
 	}
 	if ino == firstFreeObjectID {

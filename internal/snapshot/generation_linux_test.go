@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
@@ -19,30 +20,30 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func scan(t *testing.T, opts snapshot.Options) ([]snapshot.Change, snapshot.Info) {
+func scan(t *testing.T, opts snapshot.Options) ([]change.Change, change.Info) {
 	t.Helper()
 	target, err := snapshot.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	var got []snapshot.Change
-	err = target.Changes(context.Background(), func(c snapshot.Change) error {
+	var got []change.Change
+	err = target.Changes(context.Background(), func(c change.Change) error {
 		got = append(got, c)
 		return nil
 	}, func(err error) { t.Errorf("problem: %v", err) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(got, func(a, b snapshot.Change) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(got, func(a, b change.Change) int { return strings.Compare(a.Path, b.Path) })
 	return got, target.Info
 }
 
 // compare checks changes against the truth: the same paths, kinds and
 // types, and the attributes the truth records.
-func compare(t *testing.T, got []snapshot.Change, truth []imagetest.Entry, source string) {
+func compare(t *testing.T, got []change.Change, truth []imagetest.Entry, source string) {
 	t.Helper()
-	byPath := map[string]snapshot.Change{}
+	byPath := map[string]change.Change{}
 	for _, c := range got {
 		if _, dup := byPath[c.Path]; dup {
 			t.Errorf("%q reported twice", c.Path)
@@ -92,10 +93,10 @@ func TestGenerationBlank(t *testing.T) {
 		name string
 		opts snapshot.Options
 	}{
-		{"relative to --mount", snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"}},
-		{"baseline found by parent UUID", snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root"}},
-		{"absolute paths", snapshot.Options{Source: snapshot.Btrfs, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")}},
-		{"detached top level from --device", snapshot.Options{Source: snapshot.Btrfs, Device: loopDevice(t, top), Root: "root"}},
+		{"relative to --mount", snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"}},
+		{"baseline found by parent UUID", snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root"}},
+		{"absolute paths", snapshot.Options{Source: change.Btrfs, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")}},
+		{"detached top level from --device", snapshot.Options{Source: change.Btrfs, Device: loopDevice(t, top), Root: "root"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, info := scan(t, tc.opts)
@@ -110,7 +111,7 @@ func TestGenerationBlank(t *testing.T) {
 // TestAutoSource: auto-detection picks send where the baseline is not
 // empty (deletions matter), generation IDs where it is.
 func TestAutoSource(t *testing.T) {
-	for scenario, want := range map[string]snapshot.Source{"blank": snapshot.Send, "guekka": snapshot.Btrfs, "fresh": snapshot.Btrfs} {
+	for scenario, want := range map[string]change.SourceName{"blank": change.Send, "guekka": change.Btrfs, "fresh": change.Btrfs} {
 		img := imagetest.Get(t, scenario)
 		top := imagetest.Mount(t, img.File)
 		got, info := scan(t, snapshot.Options{Device: loopDevice(t, top), Root: "root"})
@@ -137,7 +138,7 @@ func TestGenerationFresh(t *testing.T) {
 func TestGenerationAtimeOnly(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
-	got, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root"})
+	got, _ := scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root"})
 	for _, c := range got {
 		if strings.HasPrefix(c.Path, "/base/atime") {
 			t.Errorf("atime-only change reported: %+v", c)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"golang.org/x/sys/unix"
 )
 
@@ -12,9 +13,9 @@ import (
 // created change, without following a final symlink. Symlinks above it
 // resolve inside the root (openat2 RESOLVE_IN_ROOT), never out of it onto
 // the host.
-func (t *Target) Lstat(name string) (Change, error) {
+func (t *Target) Lstat(name string) (change.Change, error) {
 	if t.Root == nil {
-		return Change{}, &os.PathError{Op: "lstat", Path: name, Err: os.ErrNotExist} // a saved stream has no tree
+		return change.Change{}, &os.PathError{Op: "lstat", Path: name, Err: os.ErrNotExist} // a saved stream has no tree
 	}
 	dir, base := path.Split(cleanRel(name))
 	dfd, err := unix.Openat2(int(t.Root.Fd()), cmp.Or(dir, "."), &unix.OpenHow{
@@ -22,16 +23,16 @@ func (t *Target) Lstat(name string) (Change, error) {
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	})
 	if err != nil {
-		return Change{}, &os.PathError{Op: "lstat", Path: name, Err: err}
+		return change.Change{}, &os.PathError{Op: "lstat", Path: name, Err: err}
 	}
 	defer unix.Close(dfd)
 	st, err := statAt(dfd, base)
 	if err != nil {
-		return Change{}, &os.PathError{Op: "lstat", Path: name, Err: err}
+		return change.Change{}, &os.PathError{Op: "lstat", Path: name, Err: err}
 	}
 	typ, target := mustType(st.mode), ""
-	if typ == Symlink {
+	if typ == change.Symlink {
 		target = readlinkAt(dfd, base)
 	}
-	return changeOf(path.Clean("/"+name), Created, typ, st, target), nil
+	return changeOf(path.Clean("/"+name), change.Created, typ, st, target), nil
 }

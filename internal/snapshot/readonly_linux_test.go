@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"golang.org/x/sys/unix"
@@ -83,13 +84,13 @@ func TestReadOnlyFilesystemStaysReadOnly(t *testing.T) {
 		source  string // the truth to find; empty: the source must be refused
 		refusal string // the path the refusal names
 	}{
-		{"btrfs --mount", snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root"}, "btrfs", ""},
-		{"btrfs --device", snapshot.Options{Source: snapshot.Btrfs, Device: dev, Root: "root"}, "btrfs", ""},
+		{"btrfs --mount", snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root"}, "btrfs", ""},
+		{"btrfs --device", snapshot.Options{Source: change.Btrfs, Device: dev, Root: "root"}, "btrfs", ""},
 		{"auto --mount", snapshot.Options{Mount: top, Root: "root"}, "btrfs", ""},
 		{"auto --device", snapshot.Options{Device: dev, Root: "root"}, "btrfs", ""},
-		{"walk", snapshot.Options{Source: snapshot.Walk_, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")}, "walk", ""},
-		{"send --mount", snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"}, "", top},
-		{"send --device", snapshot.Options{Source: snapshot.Send, Device: dev, Root: "root"}, "", dev},
+		{"walk", snapshot.Options{Source: change.Walk, Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")}, "walk", ""},
+		{"send --mount", snapshot.Options{Source: change.Send, Mount: top, Root: "root"}, "", top},
+		{"send --device", snapshot.Options{Source: change.Send, Device: dev, Root: "root"}, "", dev},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.source == "" {
@@ -159,7 +160,7 @@ func TestLeftoverCleanupDeletesOnlyFsdiffs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, info := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+	_, info := scan(t, snapshot.Options{Source: change.Send, Mount: top, Root: "root"})
 	if !slices.Contains(info.Decisions, "removed 1 snapshots left by interrupted runs: .fsdiff-3333333333333333") {
 		t.Errorf("decisions: %q", info.Decisions)
 	}
@@ -196,13 +197,13 @@ func TestSendConcurrentRuns(t *testing.T) {
 		errs := make(chan error, runs)
 		for range runs {
 			wg.Go(func() {
-				target, err := snapshot.Open(snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+				target, err := snapshot.Open(snapshot.Options{Source: change.Send, Mount: top, Root: "root"})
 				if err != nil {
 					errs <- err
 					return
 				}
 				defer target.Close()
-				errs <- target.Changes(context.Background(), func(snapshot.Change) error { return nil }, func(error) {})
+				errs <- target.Changes(context.Background(), func(change.Change) error { return nil }, func(error) {})
 			})
 		}
 		wg.Wait()

@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/dennwc/btrfs"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"golang.org/x/sys/unix"
 )
 
@@ -62,17 +63,17 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 		t.note("removed %d snapshots left by interrupted runs: %s", len(removed), strings.Join(removed, ", "))
 	}
 	t.note("source: btrfs send --no-data of a temporary read-only snapshot of the root against the baseline")
-	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
 		snap, err := snaps.create(rootPath)
 		if err != nil {
 			return err
 		}
 		defer snap.remove()
-		var dirs []Change // baseline directories whose entries changed
+		var dirs []change.Change // baseline directories whose entries changed
 		err = sendStream(ctx, snap.f, base.RootID, func(stream *os.File) error {
 			opts := StreamOptions{Since: since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(basePath), Names: linkNames(snap.f)}
-			return StreamChanges(stream, opts, func(c Change) error {
-				if c.Type == Dir && (c.Kind == Modified || c.Kind == Renamed || c.Kind == Deleted) {
+			return StreamChanges(stream, opts, func(c change.Change) error {
+				if c.Type == change.Dir && (c.Kind == change.Modified || c.Kind == change.Renamed || c.Kind == change.Deleted) {
 					dirs = append(dirs, c)
 				}
 				return emit(c)
@@ -97,7 +98,7 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 		for _, sv := range nested {
 			if sv.OTransID > since.Generation {
 				if c, ok := TreeStat(snap.path)(sv.Path); ok {
-					c.Kind, c.Type = Created, Subvolume
+					c.Kind, c.Type = change.Created, change.Subvolume
 					if err := emit(c); err != nil {
 						return err
 					}
@@ -179,9 +180,9 @@ const emptySubvolDir = 2
 // d (a changed or deleted directory of the stream) held and that are gone:
 // send skips directory entries that name subvolumes, so the stream only
 // says that d changed. baseNames gives the names of a baseline inode.
-func deletedSubvolumes(base, snap string, d Change, baseNames func(uint64) ([]string, error), emit func(Change) error) error {
+func deletedSubvolumes(base, snap string, d change.Change, baseNames func(uint64) ([]string, error), emit func(change.Change) error) error {
 	orig := d.Path // a deleted directory's path is its baseline path
-	if d.Kind != Deleted && d.Inode != firstFreeObjectID {
+	if d.Kind != change.Deleted && d.Inode != firstFreeObjectID {
 		// A directory above d may have moved: d's baseline path is that of
 		// its inode, which a snapshot shares with its baseline.
 		names, err := baseNames(d.Inode)
@@ -206,12 +207,12 @@ func deletedSubvolumes(base, snap string, d Change, baseNames func(uint64) ([]st
 		if !ok || c.Inode != emptySubvolDir && c.Inode != firstFreeObjectID {
 			continue
 		}
-		if _, ok := stat(join(d.Path, e.Name())); ok && d.Kind != Deleted {
+		if _, ok := stat(join(d.Path, e.Name())); ok && d.Kind != change.Deleted {
 			continue
 		}
-		c.Kind = Deleted
+		c.Kind = change.Deleted
 		if c.Inode == firstFreeObjectID {
-			c.Type = Subvolume
+			c.Type = change.Subvolume
 		}
 		if err := emit(c); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // StreamOptions say what the reader of a send stream knows besides it.
@@ -21,7 +23,7 @@ type StreamOptions struct {
 	// and whether an entry changed from its times and Since. With both, a
 	// baseline entry is compared with its own baseline inode, as the walk
 	// compares it.
-	Stat, BaseStat func(path string) (Change, bool)
+	Stat, BaseStat func(path string) (change.Change, bool)
 	// Names returns every name (absolute path) of inode ino in the new
 	// tree. A stream names one link of a changed inode; nil when only the
 	// stream is known.
@@ -49,11 +51,11 @@ type node struct {
 	baseDir  *node
 	baseName string
 	created  bool
-	touched  bool // a command named it (not only one of its descendants)
-	typ      Type // zero while the stream has not said
-	content  bool // data written, cloned, truncated or preallocated
-	meta     bool // mode, owner or extended attributes set
-	entries  bool // a directory whose entries changed (set by emit)
+	touched  bool        // a command named it (not only one of its descendants)
+	typ      change.Type // zero while the stream has not said
+	content  bool        // data written, cloned, truncated or preallocated
+	meta     bool        // mode, owner or extended attributes set
+	entries  bool        // a directory whose entries changed (set by emit)
 	size     int64
 	mode     uint32
 	uid, gid uint32
@@ -94,12 +96,12 @@ type streamTree struct {
 // unlink; both are resolved. A stream whose paths could not come from the
 // kernel (empty components, "." or "..", a move into itself, longer than
 // PATH_MAX) is ErrBadStream.
-func StreamChanges(r io.Reader, opts StreamOptions, emit func(Change) error) error {
+func StreamChanges(r io.Reader, opts StreamOptions, emit func(change.Change) error) error {
 	s, err := newSendReader(r)
 	if err != nil {
 		return err
 	}
-	root := &node{inBase: true, typ: Dir}
+	root := &node{inBase: true, typ: change.Dir}
 	t := &streamTree{opts: opts, root: root, links: map[*node]*node{}}
 	for {
 		c, err := s.next()
@@ -177,8 +179,8 @@ func (t *streamTree) dir(p string) (*node, error) {
 		}
 		switch child.typ {
 		case 0:
-			child.typ = Dir
-		case Dir:
+			child.typ = change.Dir
+		case change.Dir:
 		default:
 			return nil, fmt.Errorf("%q goes through a %s", p, child.typ)
 		}
@@ -265,7 +267,7 @@ func (t *streamTree) remove(n *node) {
 }
 
 // cmpType returns the first type the stream said.
-func cmpType(a, b Type) Type {
+func cmpType(a, b change.Type) change.Type {
 	if a != 0 {
 		return a
 	}
@@ -275,7 +277,7 @@ func cmpType(a, b Type) Type {
 // notDir records that the stream proved n is not a directory (unlinked,
 // hard-linked); what else it is may stay unknown.
 func notDir(n *node) error {
-	if n.typ == Dir {
+	if n.typ == change.Dir {
 		return errors.New("a directory is used as a file")
 	}
 	return nil
@@ -293,15 +295,15 @@ func (t *streamTree) apply(c *sendCommand) error {
 		n := &node{created: true, touched: true}
 		switch c.typ {
 		case sendMkfile:
-			n.typ = File
+			n.typ = change.File
 		case sendMkdir:
-			n.typ = Dir
+			n.typ = change.Dir
 		case sendMkfifo:
-			n.typ = FIFO
+			n.typ = change.FIFO
 		case sendMksock:
-			n.typ = Socket
+			n.typ = change.Socket
 		case sendSymlink:
-			n.typ = Symlink
+			n.typ = change.Symlink
 			n.target = c.str(attrPathLink)
 			if len(n.target) >= maxPath {
 				return fmt.Errorf("symlink target of %d bytes, longer than PATH_MAX", len(n.target))
@@ -359,10 +361,10 @@ func (t *streamTree) apply(c *sendCommand) error {
 			return err
 		}
 		if c.typ == sendRmdir {
-			if n.typ != 0 && n.typ != Dir {
+			if n.typ != 0 && n.typ != change.Dir {
 				return fmt.Errorf("rmdir of a %s", n.typ)
 			}
-			n.typ = Dir
+			n.typ = change.Dir
 		} else if err := notDir(n); err != nil {
 			return err
 		}
@@ -374,7 +376,7 @@ func (t *streamTree) apply(c *sendCommand) error {
 			return err
 		}
 		if n.typ == 0 {
-			n.typ = File // only regular files have data in a stream
+			n.typ = change.File // only regular files have data in a stream
 		}
 		n.content = true
 		if size, ok := c.u64(attrSize); ok && c.typ == sendTruncate {
@@ -433,7 +435,7 @@ func (t *streamTree) touch(c *sendCommand) (*node, error) {
 }
 
 // emit reports every change of the final tree, then the deletions.
-func (t *streamTree) emit(emit func(Change) error) error {
+func (t *streamTree) emit(emit func(change.Change) error) error {
 	// A baseline directory whose entries changed: one was created, removed,
 	// or moved in or out.
 	for n := range t.nodes() {
@@ -449,7 +451,7 @@ func (t *streamTree) emit(emit func(Change) error) error {
 		n.baseDir.entries = true
 	}
 
-	var changes []Change
+	var changes []change.Change
 	err := t.paths(func(n *node, p string, under bool) error {
 		c, ok, err := t.change(n, p, under)
 		if ok {
@@ -465,10 +467,10 @@ func (t *streamTree) emit(emit func(Change) error) error {
 		if err != nil {
 			return err
 		}
-		c := Change{Path: orig, Kind: Deleted, Type: n.typ}
+		c := change.Change{Path: orig, Kind: change.Deleted, Type: n.typ}
 		if t.opts.BaseStat != nil {
 			if st, ok := t.opts.BaseStat(orig); ok {
-				st.Path, st.Kind = c.Path, Deleted
+				st.Path, st.Kind = c.Path, change.Deleted
 				c = st
 			}
 		}
@@ -564,22 +566,22 @@ func basePath(n *node) (string, error) {
 
 // change says how entry n at path p changed, if it did. under says that a
 // directory above it moved.
-func (t *streamTree) change(n *node, p string, under bool) (Change, bool, error) {
+func (t *streamTree) change(n *node, p string, under bool) (change.Change, bool, error) {
 	if !n.created && !n.touched && !n.entries {
-		return Change{}, false, nil // a directory on the way to a change
+		return change.Change{}, false, nil // a directory on the way to a change
 	}
 	orig := p
 	if !n.created && (under || n.moved()) {
 		var err error
 		if orig, err = basePath(n); err != nil {
-			return Change{}, false, err
+			return change.Change{}, false, err
 		}
 	}
-	c := Change{Path: p, Type: n.typ, Size: n.size, Mode: n.mode, UID: n.uid, GID: n.gid, Target: n.target}
+	c := change.Change{Path: p, Type: n.typ, Size: n.size, Mode: n.mode, UID: n.uid, GID: n.gid, Target: n.target}
 	if n.mtime != 0 {
 		c.MTime = time.Unix(0, n.mtime)
 	}
-	var st, bst Change
+	var st, bst change.Change
 	var stOK, bstOK bool
 	if t.opts.Stat != nil {
 		if st, stOK = t.opts.Stat(p); stOK {
@@ -592,9 +594,9 @@ func (t *streamTree) change(n *node, p string, under bool) (Change, bool, error)
 	}
 	switch {
 	case n.created:
-		c.Kind = Created
+		c.Kind = change.Created
 	case n.moved():
-		c.Kind, c.Origin = Renamed, orig
+		c.Kind, c.Origin = change.Renamed, orig
 	case stOK && bstOK:
 		c.Kind = compareInode(st, bst, n.entries)
 	default:
@@ -607,49 +609,49 @@ func (t *streamTree) change(n *node, p string, under bool) (Change, bool, error)
 // inode, as the walk says: content (a directory's: its entries) or
 // metadata, and nothing when only its atime changed. entries says that
 // the stream changed a directory's entries.
-func compareInode(st, bst Change, entries bool) Kind {
+func compareInode(st, bst change.Change, entries bool) change.Kind {
 	switch {
-	case st.Type == Dir && (entries || !st.MTime.Equal(bst.MTime)):
-		return Modified
-	case st.Type != Dir && (st.Size != bst.Size || !st.MTime.Equal(bst.MTime)):
-		return Modified
-	case st.Mode != bst.Mode || st.UID != bst.UID || st.GID != bst.GID || st.Nlink != bst.Nlink || st.ctime != bst.ctime:
-		return Metadata
+	case st.Type == change.Dir && (entries || !st.MTime.Equal(bst.MTime)):
+		return change.Modified
+	case st.Type != change.Dir && (st.Size != bst.Size || !st.MTime.Equal(bst.MTime)):
+		return change.Modified
+	case st.Mode != bst.Mode || st.UID != bst.UID || st.GID != bst.GID || st.Nlink != bst.Nlink || st.CTime != bst.CTime:
+		return change.Metadata
 	}
 	return 0
 }
 
 // guessKind says how a baseline entry changed from what a saved stream
 // says: its commands, and its times against Since.
-func (t *streamTree) guessKind(n *node) Kind {
+func (t *streamTree) guessKind(n *node) change.Kind {
 	since := t.opts.Since.UnixNano()
 	if t.opts.Since.IsZero() {
 		since = 0
 	}
 	switch {
 	case n.content || n.entries || since > 0 && n.mtime > since:
-		return Modified
+		return change.Modified
 	case n.meta || since > 0 && n.ctime > since || since == 0 && n.touched:
-		return Metadata
+		return change.Metadata
 	}
 	return 0 // only its atime changed
 }
 
 // otherNames adds the names of changed multiply-linked inodes that the
 // stream did not name: it writes to one link only.
-func (t *streamTree) otherNames(changes []Change) ([]Change, error) {
+func (t *streamTree) otherNames(changes []change.Change) ([]change.Change, error) {
 	if t.opts.Names == nil || t.opts.Stat == nil {
 		return changes, nil
 	}
 	seen := map[string]bool{}
 	for _, c := range changes {
-		if c.Kind != Deleted {
+		if c.Kind != change.Deleted {
 			seen[c.Path] = true
 		}
 	}
 	for i := range changes { // changes grows; the new ones have all their names already
 		c := changes[i]
-		if c.Kind == Deleted || c.Kind == Created || c.Type == Dir || c.Nlink < 2 {
+		if c.Kind == change.Deleted || c.Kind == change.Created || c.Type == change.Dir || c.Nlink < 2 {
 			continue
 		}
 		names, err := t.opts.Names(c.Inode)
@@ -665,7 +667,7 @@ func (t *streamTree) otherNames(changes []Change) ([]Change, error) {
 			if !ok || st.Inode != c.Inode {
 				continue
 			}
-			st.Path, st.Kind = p, Created
+			st.Path, st.Kind = p, change.Created
 			if t.opts.BaseStat != nil {
 				if bst, ok := t.opts.BaseStat(p); ok && bst.Inode == st.Inode {
 					st.Kind = compareInode(st, bst, false)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dennwc/btrfs"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
@@ -49,17 +50,17 @@ func TestStreamChanges(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
 	stream, since := sendStream(t, top)
-	var got []snapshot.Change
+	var got []change.Change
 	err := snapshot.StreamChanges(bytes.NewReader(stream), snapshot.StreamOptions{
 		Since: since, Stat: snapshot.TreeStat(filepath.Join(top, "snap")), BaseStat: snapshot.TreeStat(filepath.Join(top, "root-blank")),
-	}, func(c snapshot.Change) error {
+	}, func(c change.Change) error {
 		got = append(got, c)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(got, func(a, b snapshot.Change) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(got, func(a, b change.Change) int { return strings.Compare(a.Path, b.Path) })
 	// Nested subvolumes are not in a send stream; the send source adds them
 	// from the subvolume list, as the generation source does.
 	var truth []imagetest.Entry
@@ -76,9 +77,9 @@ func TestStreamChanges(t *testing.T) {
 func TestSendSource(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
-	got, info := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+	got, info := scan(t, snapshot.Options{Source: change.Send, Mount: top, Root: "root"})
 	compare(t, got, img.Truth, "send")
-	if info.Source != snapshot.Send {
+	if info.Source != change.Send {
 		t.Errorf("source %q", info.Source)
 	}
 	leftovers(t, top)
@@ -104,7 +105,7 @@ func TestSendLeftover(t *testing.T) {
 	if out, err := exec.Command("btrfs", "subvolume", "snapshot", "-r", filepath.Join(top, "root"), filepath.Join(top, ".fsdiff-0123456789abcdef")).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	_, info := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+	_, info := scan(t, snapshot.Options{Source: change.Send, Mount: top, Root: "root"})
 	leftovers(t, top)
 	if !slices.ContainsFunc(info.Decisions, func(d string) bool {
 		return strings.Contains(d, "removed 1 snapshots left by interrupted runs: .fsdiff-0123456789abcdef")
@@ -132,19 +133,19 @@ func TestOldRoot(t *testing.T) {
 func TestSourcesAgree(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
-	kinds := func(changes []snapshot.Change) map[string]snapshot.Kind {
-		m := map[string]snapshot.Kind{}
+	kinds := func(changes []change.Change) map[string]change.Kind {
+		m := map[string]change.Kind{}
 		for _, c := range changes {
 			m[c.Path] = c.Kind
 		}
 		return m
 	}
-	gen, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root"})
-	send, _ := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root"})
+	gen, _ := scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root"})
+	send, _ := scan(t, snapshot.Options{Source: change.Send, Mount: top, Root: "root"})
 	walked := walk(t, snapshot.WalkOptions{Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")})
 	g, s, w := kinds(gen), kinds(send), kinds(walked)
 	for p, k := range g {
-		if k == snapshot.Metadata && (s[p] == snapshot.Renamed || w[p] == snapshot.Renamed) {
+		if k == change.Metadata && (s[p] == change.Renamed || w[p] == change.Renamed) {
 			continue
 		}
 		if s[p] != k || w[p] != k {
@@ -152,12 +153,12 @@ func TestSourcesAgree(t *testing.T) {
 		}
 	}
 	for p, k := range s {
-		if k != snapshot.Deleted && k != snapshot.Renamed && g[p] == 0 {
+		if k != change.Deleted && k != change.Renamed && g[p] == 0 {
 			t.Errorf("%q: send %s, btrfs nothing", p, k)
 		}
 	}
 	for p, k := range w {
-		if k != snapshot.Deleted && k != snapshot.Renamed && g[p] == 0 {
+		if k != change.Deleted && k != change.Renamed && g[p] == 0 {
 			t.Errorf("%q: walk %s, btrfs nothing", p, k)
 		}
 	}
@@ -189,7 +190,7 @@ func layout(t *testing.T, script string, options ...string) string {
 }
 
 // kinds maps each changed path to its kind and type.
-func kinds(changes []snapshot.Change) map[string]string {
+func kinds(changes []change.Change) map[string]string {
 	m := map[string]string{}
 	for _, c := range changes {
 		m[c.Path] = c.Kind.String() + " " + c.Type.String()
@@ -202,7 +203,7 @@ func kinds(changes []snapshot.Change) map[string]string {
 // these.
 func sendAgrees(t *testing.T, top string, want map[string]string) {
 	t.Helper()
-	send, _ := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root", Baseline: "root-blank"})
+	send, _ := scan(t, snapshot.Options{Source: change.Send, Mount: top, Root: "root", Baseline: "root-blank"})
 	walked := walk(t, snapshot.WalkOptions{Root: filepath.Join(top, "root"), Baseline: filepath.Join(top, "root-blank")})
 	s, w := kinds(send), kinds(walked)
 	for p, k := range want {
@@ -260,7 +261,7 @@ ln root/b/y root/c/z; sync`)
 	})
 	// The generation source finds every name too (it cannot tell the new
 	// name /c/z from the others).
-	gen, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"})
+	gen, _ := scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"})
 	g := kinds(gen)
 	for _, p := range []string{"/etc/app.conf", "/var/lib/app/state"} {
 		if g[p] != "modified file" {
@@ -284,7 +285,7 @@ sync; sleep 1.1
 rmdir root/var/lib/machines root/srv/sub root/srv; sync`)
 	sendAgrees(t, top, map[string]string{"/var/lib": "modified dir", "/var/lib/machines": "deleted dir", "/var/lib/portables": "",
 		"/": "modified dir", "/srv": "deleted dir", "/srv/sub": "deleted dir"})
-	gen, _ := scan(t, snapshot.Options{Source: snapshot.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"})
+	gen, _ := scan(t, snapshot.Options{Source: change.Btrfs, Mount: top, Root: "root", Baseline: "root-blank"})
 	if g := kinds(gen); len(g) != 2 || g["/var/lib"] != "modified dir" || g["/"] != "modified dir" {
 		t.Errorf("btrfs source: %q, want / and /var/lib modified", g)
 	}
@@ -305,7 +306,7 @@ mv a/b d/e/b2; mkdir n; mv d n/d; mv swap1 tmp; mv swap2 swap1; mv tmp swap2; rm
 rm -r x; mkdir x; echo new > x/h; mv y/i y/j; rm y/hl; ln n/d/e/g n/g2
 mkdir -p n/d/e/b2/c/deep/er; echo z > n/d/e/b2/c/deep/er/z; mv n/d/e/b2/c/f n/d/e/b2/c/deep/f
 rmdir n/d/e/sv; sync`)
-	send, _ := scan(t, snapshot.Options{Source: snapshot.Send, Mount: top, Root: "root", Baseline: "root-blank"})
+	send, _ := scan(t, snapshot.Options{Source: change.Send, Mount: top, Root: "root", Baseline: "root-blank"})
 	got := map[string]string{}
 	for _, c := range send {
 		k := c.Kind.String() + " " + c.Type.String()

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // TestSendReader reads real streams (btrfs send --no-data of the fixture
@@ -68,8 +70,8 @@ func TestStreamFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := map[string]Change{}
-		if err := StreamChanges(bytes.NewReader(data), StreamOptions{}, func(c Change) error {
+		got := map[string]change.Change{}
+		if err := StreamChanges(bytes.NewReader(data), StreamOptions{}, func(c change.Change) error {
 			got[c.Path] = c
 			return nil
 		}); err != nil {
@@ -77,18 +79,18 @@ func TestStreamFile(t *testing.T) {
 		}
 		// A baseline entry that the stream only unlinks, moves or changes the
 		// metadata of is of a type the stream does not say: zero, not a guess.
-		for p, want := range map[string]Change{
-			"/base/delete-me.txt":        {Kind: Deleted},
-			"/base/delete-dir":           {Kind: Deleted, Type: Dir},
-			"/base/delete-dir/inner.txt": {Kind: Deleted},
-			"/base/renamed.txt":          {Kind: Renamed, Origin: "/base/rename-me.txt"},
-			"/etc/moved.txt":             {Kind: Renamed, Origin: "/base/move-me.txt"},
-			"/base/append.txt":           {Kind: Modified, Type: File},
-			"/base/chmod.txt":            {Kind: Metadata, Mode: 0o600},
-			"/var/lib/app/hl-b":          {Kind: Created, Type: File},
-			"/var/lib/app/current":       {Kind: Created, Type: Symlink, Target: "state.db"},
-			"/var/lib/app/loop":          {Kind: Created, Type: BlockDev},
-			"/deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20/d21/d22/d23/d24/d25/d26/d27/d28/d29/d30/d31/d32/d33/d34/d35/d36/d37/d38/d39/d40/d41/d42/d43/d44/d45/d46/d47/d48/d49/d50/d51/d52/d53/d54/d55/d56/d57/d58/d59/leaf": {Kind: Created, Type: File},
+		for p, want := range map[string]change.Change{
+			"/base/delete-me.txt":        {Kind: change.Deleted},
+			"/base/delete-dir":           {Kind: change.Deleted, Type: change.Dir},
+			"/base/delete-dir/inner.txt": {Kind: change.Deleted},
+			"/base/renamed.txt":          {Kind: change.Renamed, Origin: "/base/rename-me.txt"},
+			"/etc/moved.txt":             {Kind: change.Renamed, Origin: "/base/move-me.txt"},
+			"/base/append.txt":           {Kind: change.Modified, Type: change.File},
+			"/base/chmod.txt":            {Kind: change.Metadata, Mode: 0o600},
+			"/var/lib/app/hl-b":          {Kind: change.Created, Type: change.File},
+			"/var/lib/app/current":       {Kind: change.Created, Type: change.Symlink, Target: "state.db"},
+			"/var/lib/app/loop":          {Kind: change.Created, Type: change.BlockDev},
+			"/deep/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10/d11/d12/d13/d14/d15/d16/d17/d18/d19/d20/d21/d22/d23/d24/d25/d26/d27/d28/d29/d30/d31/d32/d33/d34/d35/d36/d37/d38/d39/d40/d41/d42/d43/d44/d45/d46/d47/d48/d49/d50/d51/d52/d53/d54/d55/d56/d57/d58/d59/leaf": {Kind: change.Created, Type: change.File},
 		} {
 			c := got[p]
 			if c.Kind != want.Kind || c.Type != want.Type || c.Origin != want.Origin || c.Target != want.Target || want.Mode != 0 && c.Mode != want.Mode {
@@ -96,7 +98,7 @@ func TestStreamFile(t *testing.T) {
 			}
 		}
 		for _, name := range []string{"new\nline", `back\slash`, "invalid\xff\xfeutf8", "${builtins.getEnv \"USER\"}", strings.Repeat("é", 127) + "x"} {
-			if c := got["/odd/"+name]; c.Kind != Created {
+			if c := got["/odd/"+name]; c.Kind != change.Created {
 				t.Errorf("%s: /odd/%q: %+v", v, name, c)
 			}
 		}
@@ -123,7 +125,7 @@ func TestStreamErrors(t *testing.T) {
 		"version 9":     append([]byte("btrfs-stream\x00\x09\x00\x00\x00"), data[17:]...),
 		"2 MiB command": append([]byte("btrfs-stream\x00\x01\x00\x00\x00"), 0, 0, 0x20, 0, 3, 0, 0, 0, 0, 0),
 	} {
-		err := StreamChanges(bytes.NewReader(in), StreamOptions{}, func(Change) error { return nil })
+		err := StreamChanges(bytes.NewReader(in), StreamOptions{}, func(change.Change) error { return nil })
 		if !errors.Is(err, ErrBadStream) {
 			t.Errorf("%s: error %v, want ErrBadStream", name, err)
 		}
@@ -142,7 +144,7 @@ func FuzzSendStream(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := StreamChanges(bytes.NewReader(data), StreamOptions{}, func(Change) error { return nil })
+		err := StreamChanges(bytes.NewReader(data), StreamOptions{}, func(change.Change) error { return nil })
 		if err != nil && !errors.Is(err, ErrBadStream) {
 			t.Errorf("error %v is not ErrBadStream", err)
 		}
@@ -270,8 +272,8 @@ func FuzzStreamCommands(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		stream := streamCase(text)
 		start := cpuTime()
-		var changes []Change
-		err := StreamChanges(bytes.NewReader(stream), StreamOptions{}, func(c Change) error {
+		var changes []change.Change
+		err := StreamChanges(bytes.NewReader(stream), StreamOptions{}, func(c change.Change) error {
 			changes = append(changes, c)
 			return nil
 		})
@@ -351,7 +353,7 @@ func TestStreamHostilePaths(t *testing.T) {
 		"entry a new directory never held":      {"mkdir path=d\nchmod path=d/x mode=0o600", `no entry "x" in a directory the stream created`},
 		"deep chain by renames":                 {"mkfile path=c0/" + strings.Repeat("a/", 1500) + "f\nmkfile path=c1/" + strings.Repeat("a/", 1500) + "f\nrename path=c0 path_to=c1/" + strings.Repeat("a/", 1500) + "prev", "a path longer than PATH_MAX"},
 	} {
-		err := StreamChanges(bytes.NewReader(streamCase(tc.text)), StreamOptions{}, func(c Change) error {
+		err := StreamChanges(bytes.NewReader(streamCase(tc.text)), StreamOptions{}, func(c change.Change) error {
 			t.Errorf("%s: reported %s %q", name, c.Kind, c.Path)
 			return nil
 		})
@@ -375,14 +377,14 @@ func TestStreamDeepPathLinear(t *testing.T) {
 	nested, deep := streamCase(b.String()), streamCase("mkfile path="+strings.Repeat("a/", 31999)+"a")
 	start := time.Now()
 	n := 0
-	err := StreamChanges(bytes.NewReader(nested), StreamOptions{}, func(c Change) error {
+	err := StreamChanges(bytes.NewReader(nested), StreamOptions{}, func(c change.Change) error {
 		n++
 		return nil
 	})
 	if err != nil || n != 2001 { // 2000 directories and the root's entries
 		t.Errorf("2000 nested mkdirs: %d changes, error %v", n, err)
 	}
-	err = StreamChanges(bytes.NewReader(deep), StreamOptions{}, func(Change) error { return nil })
+	err = StreamChanges(bytes.NewReader(deep), StreamOptions{}, func(change.Change) error { return nil })
 	if !errors.Is(err, ErrBadStream) {
 		t.Errorf("a 32,000-deep path: %v", err)
 	}
@@ -412,27 +414,27 @@ link path=srv/link2 path_link=srv/data
 `)
 	for name, tc := range map[string]struct {
 		stream []byte
-		want   map[string]Change
+		want   map[string]change.Change
 	}{
-		"types.stream": {data, map[string]Change{
-			"/srv":         {Kind: Modified, Type: Dir},
-			"/srv/app":     {Kind: Modified, Type: Dir},
-			"/srv/empty":   {Kind: Deleted, Type: Dir},
-			"/srv/app/old": {Kind: Deleted},
-			"/srv/fifo":    {Kind: Deleted},
-			"/srv/link":    {Kind: Deleted},
+		"types.stream": {data, map[string]change.Change{
+			"/srv":         {Kind: change.Modified, Type: change.Dir},
+			"/srv/app":     {Kind: change.Modified, Type: change.Dir},
+			"/srv/empty":   {Kind: change.Deleted, Type: change.Dir},
+			"/srv/app/old": {Kind: change.Deleted},
+			"/srv/fifo":    {Kind: change.Deleted},
+			"/srv/link":    {Kind: change.Deleted},
 		}},
-		"crafted": {crafted, map[string]Change{
-			"/srv/pipe":    {Kind: Created, Type: FIFO},
-			"/moved":       {Kind: Modified, Type: Dir}, // an entry moved out of it
-			"/outside":     {Kind: Renamed, Origin: "/moved/out"},
-			"/srv/data":    {Kind: Modified, Type: File},
-			"/srv/link2":   {Kind: Created, Type: File},
-			"/srv/unknown": {Kind: Metadata},
+		"crafted": {crafted, map[string]change.Change{
+			"/srv/pipe":    {Kind: change.Created, Type: change.FIFO},
+			"/moved":       {Kind: change.Modified, Type: change.Dir}, // an entry moved out of it
+			"/outside":     {Kind: change.Renamed, Origin: "/moved/out"},
+			"/srv/data":    {Kind: change.Modified, Type: change.File},
+			"/srv/link2":   {Kind: change.Created, Type: change.File},
+			"/srv/unknown": {Kind: change.Metadata},
 		}},
 	} {
-		got := map[string]Change{}
-		if err := StreamChanges(bytes.NewReader(tc.stream), StreamOptions{}, func(c Change) error {
+		got := map[string]change.Change{}
+		if err := StreamChanges(bytes.NewReader(tc.stream), StreamOptions{}, func(c change.Change) error {
 			got[c.Path] = c
 			return nil
 		}); err != nil {
@@ -457,7 +459,7 @@ func TestStreamHugeAttributesBounded(t *testing.T) {
 	stream := buildStream(1, cmds...)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	if err := StreamChanges(bytes.NewReader(stream), StreamOptions{}, func(Change) error { return nil }); err != nil {
+	if err := StreamChanges(bytes.NewReader(stream), StreamOptions{}, func(change.Change) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
 // Options say what to audit. Empty fields are detected from the running
@@ -19,39 +21,23 @@ import (
 // The source is detected too: the btrfs generation source for btrfs, the
 // walk for a tmpfs root or a root directory on another filesystem.
 type Options struct {
-	Source   Source // auto (empty), btrfs or walk
-	Mount    string // where the top-level subvolume is mounted
-	Root     string // root subvolume: a path relative to the top level, or an absolute directory
-	Baseline string // baseline subvolume or directory, in the same forms as Root; "none" for nothing
-	Device   string // device to mount the top level from when Mount is empty
-	Content  bool   // walk: compare the content of regular files whose metadata is equal
+	Source   change.SourceName // auto (empty), btrfs or walk
+	Mount    string            // where the top-level subvolume is mounted
+	Root     string            // root subvolume: a path relative to the top level, or an absolute directory
+	Baseline string            // baseline subvolume or directory, in the same forms as Root; "none" for nothing
+	Device   string            // device to mount the top level from when Mount is empty
+	Content  bool              // walk: compare the content of regular files whose metadata is equal
 	// SendStream is a saved send stream to read instead of any root: a
 	// file, or "-" for standard input.
 	SendStream string
 }
-
-// Source names a source of change.
-type Source string
-
-const (
-	Auto  Source = "auto"
-	Btrfs Source = "btrfs" // btrfs generation IDs (TREE_SEARCH)
-	Send  Source = "send"  // a btrfs send stream between the baseline and a snapshot of the root
-	Walk_ Source = "walk"  // a parallel walk of two directories
-)
-
-// Sources lists the sources, for flags.
-var Sources = []Source{Auto, Btrfs, Send, Walk_}
-
-// SendStreamSource is Info.Source for a saved send stream.
-const SendStreamSource Source = "send-stream"
 
 // openStream opens a saved send stream: no root, no btrfs. What a stream
 // cannot say (the type of a baseline entry it only unlinks, moves or
 // changes the metadata of; whether only an atime changed) is left unknown
 // or guessed; see StreamOptions.
 func openStream(opts Options) (*Target, error) {
-	t := &Target{Info: Info{Source: SendStreamSource, Root: opts.SendStream}}
+	t := &Target{Info: change.Info{Source: change.SendStream, Root: opts.SendStream}}
 	var r *os.File
 	if opts.SendStream == "-" {
 		r = os.Stdin
@@ -64,14 +50,14 @@ func openStream(opts Options) (*Target, error) {
 		r = f
 	}
 	t.note("source: the send stream in %s", opts.SendStream)
-	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
 		return StreamChanges(r, StreamOptions{}, emit)
 	}
 	return t, nil
 }
 
-func cmpSource(s, otherwise Source) Source {
-	if s == "" || s == Auto {
+func cmpSource(s, otherwise change.SourceName) change.SourceName {
+	if s == "" || s == change.Auto {
 		return otherwise
 	}
 	return s
@@ -92,7 +78,7 @@ func Open(opts Options) (*Target, error) {
 		return openStream(opts)
 	}
 	switch opts.Source {
-	case "", Auto:
+	case "", change.Auto:
 		walk, live, err := detectWalk(opts)
 		if err != nil {
 			return nil, err
@@ -101,23 +87,12 @@ func Open(opts Options) (*Target, error) {
 			return openWalk(opts, live)
 		}
 		return openBtrfs(opts)
-	case Btrfs, Send:
+	case change.Btrfs, change.Send:
 		return openBtrfs(opts)
-	case Walk_:
+	case change.Walk:
 		return openWalk(opts, false)
 	}
 	return nil, fmt.Errorf("unknown source %q", opts.Source)
-}
-
-// Info records what was audited, for people (-v) and for reports.
-type Info struct {
-	Source             Source   // what compared: btrfs or walk
-	Root               string   // path of the root subvolume under the top level, or the walked directory
-	RootID             uint64   // its subvolume ID
-	TopLevel           string   // mount point or device of the top level
-	Baseline           string   // path of the baseline subvolume or directory; empty when there is none
-	BaselineGeneration uint64   // btrfs: the cutoff; changes are what happened after this generation
-	Decisions          []string // every choice made, in order
 }
 
 // Since is the baseline a generation scan compares with.
@@ -141,9 +116,9 @@ type Since struct {
 
 // Target is an opened root and its baseline, ready to scan.
 type Target struct {
-	Info    Info
+	Info    change.Info
 	Root    *os.File
-	scan    func(ctx context.Context, emit func(Change) error, problem func(error)) error
+	scan    func(ctx context.Context, emit func(change.Change) error, problem func(error)) error
 	closers []func() error
 
 	liveMounts []Mount
@@ -151,7 +126,7 @@ type Target struct {
 
 // Changes streams the changes of the root since its baseline to emit, and
 // what could not be read but did not stop the scan to problem.
-func (t *Target) Changes(ctx context.Context, emit func(Change) error, problem func(error)) error {
+func (t *Target) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
 	return t.scan(ctx, emit, problem)
 }
 

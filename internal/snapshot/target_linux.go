@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/dennwc/btrfs"
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,7 +43,7 @@ func detectWalk(opts Options) (walk, live bool, err error) {
 
 // openBtrfs opens the root subvolume to audit by generation IDs.
 func openBtrfs(opts Options) (_ *Target, err error) {
-	t := &Target{Info: Info{Source: cmpSource(opts.Source, Btrfs)}}
+	t := &Target{Info: change.Info{Source: cmpSource(opts.Source, change.Btrfs)}}
 	defer func() {
 		if err != nil {
 			t.Close()
@@ -99,18 +100,18 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if cmpSource(opts.Source, Auto) == Auto && base != nil && o.deletionsMatter(base) {
+	if cmpSource(opts.Source, change.Auto) == change.Auto && base != nil && o.deletionsMatter(base) {
 		switch _, err := o.writableRoot(); {
 		case errors.Is(err, ErrReadOnly):
 			t.note("source: btrfs, which sees no deletions or renames, not send: %v", err)
 		case err != nil:
 			return nil, err
 		default:
-			t.Info.Source = Send
+			t.Info.Source = change.Send
 			t.note("source: send, because the baseline is not empty: deletions and renames matter")
 		}
 	}
-	if t.Info.Source == Send {
+	if t.Info.Source == change.Send {
 		if base == nil {
 			return nil, fmt.Errorf("%w: it compares two subvolumes, and there is no baseline", ErrSendNoBaseline)
 		}
@@ -119,7 +120,7 @@ func openBtrfs(opts Options) (_ *Target, err error) {
 		}
 		return t, nil
 	}
-	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
 		return ScanGenerations(ctx, t.Root, since, nested, emit, problem)
 	}
 	return t, nil

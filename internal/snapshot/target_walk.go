@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,7 +18,7 @@ import (
 // detection: then the baseline is nothing unless given, and the system's
 // own mounts and directories are skipped.
 func openWalk(opts Options, live bool) (_ *Target, err error) {
-	t := &Target{Info: Info{Source: Walk_}}
+	t := &Target{Info: change.Info{Source: change.Walk}}
 	defer func() {
 		if err != nil {
 			t.Close()
@@ -71,7 +72,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	if walk.Content {
 		t.note("comparing the content of regular files whose metadata is equal (--content)")
 	}
-	t.scan = func(ctx context.Context, emit func(Change) error, problem func(error)) error {
+	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
 		// Fresh descriptors of the views, which the walk reads and closes.
 		rootFd, err := openDirAt(int(t.Root.Fd()), ".")
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"golang.org/x/sys/unix"
 )
@@ -23,7 +24,7 @@ func TestVanishedDirectory(t *testing.T) {
 	g := &generationScan{root: root, dirs: map[uint64]string{}}
 	in := &inode{ino: 100000, item: inodeItem{generation: 1, nlink: 1, mode: 0o100644}, names: []nameRef{{parent: 99999, name: "gone"}}}
 	var problems []error
-	err = g.emit(in, func(c Change) error {
+	err = g.emit(in, func(c change.Change) error {
 		t.Errorf("emitted %q", c.Path)
 		return nil
 	}, func(err error) { problems = append(problems, err) })

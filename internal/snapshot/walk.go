@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,7 +46,7 @@ type stat struct {
 // root's filesystem or mount: a nested btrfs subvolume is reported, not
 // entered; a mount point is neither. Directories it cannot read go to
 // problem; the walk goes on.
-func Walk(ctx context.Context, opts WalkOptions, emit func(Change) error, problem func(error)) error {
+func Walk(ctx context.Context, opts WalkOptions, emit func(change.Change) error, problem func(error)) error {
 	rootFd, err := openDirAt(unix.AT_FDCWD, opts.Root)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: opts.Root, Err: err}
@@ -62,7 +63,7 @@ func Walk(ctx context.Context, opts WalkOptions, emit func(Change) error, proble
 
 // walkDirs is Walk of the open directories rootFd and baseFd (-1 for no
 // baseline), which opts.Root and opts.Baseline name; it closes them.
-func walkDirs(ctx context.Context, opts WalkOptions, rootFd, baseFd int, emit func(Change) error, problem func(error)) error {
+func walkDirs(ctx context.Context, opts WalkOptions, rootFd, baseFd int, emit func(change.Change) error, problem func(error)) error {
 	closeAll := func() { // until w.dir owns them
 		unix.Close(rootFd)
 		if baseFd >= 0 {
@@ -117,12 +118,12 @@ type walker struct {
 	// up as renames go to moves.
 	mu       sync.Mutex
 	batches  []batch
-	moves    []Change
+	moves    []change.Change
 	problems []error
 }
 
 // batch collects the changes of one directory.
-type batch []Change
+type batch []change.Change
 
 func (w *walker) flush(b batch) {
 	if len(b) == 0 {
@@ -133,7 +134,7 @@ func (w *walker) flush(b batch) {
 	if w.base != nil {
 		rest := b[:0]
 		for _, c := range b {
-			if (c.Kind == Deleted || c.Kind == Created) && c.Type != Dir {
+			if (c.Kind == change.Deleted || c.Kind == change.Created) && c.Type != change.Dir {
 				w.moves = append(w.moves, c)
 			} else {
 				rest = append(rest, c)
@@ -208,7 +209,7 @@ func (w *walker) dir(rel string, fd, bfd int) {
 			// mount, its own device number, inode 256) is reported; a mount
 			// point is declared state, not drift.
 			if st.mnt == w.root.mnt && st.ino == firstFreeObjectID && !inBase {
-				out = append(out, changeOf(p, Created, Subvolume, st, ""))
+				out = append(out, changeOf(p, change.Created, change.Subvolume, st, ""))
 			}
 			continue
 		}
@@ -220,7 +221,7 @@ func (w *walker) dir(rel string, fd, bfd int) {
 			if bst.mode&unix.S_IFMT == unix.S_IFDIR {
 				out = w.deletedTree(out, bfd, name, p)
 			} else {
-				out = append(out, changeOf(p, Deleted, mustType(bst.mode), bst, ""))
+				out = append(out, changeOf(p, change.Deleted, mustType(bst.mode), bst, ""))
 			}
 			inBase = false
 		default:
@@ -261,36 +262,36 @@ func (w *walker) dir(rel string, fd, bfd int) {
 }
 
 // created describes a new entry.
-func (w *walker) created(fd int, name, p string, st stat) Change {
+func (w *walker) created(fd int, name, p string, st stat) change.Change {
 	target := ""
 	if st.mode&unix.S_IFMT == unix.S_IFLNK {
 		target = readlinkAt(fd, name)
 	}
-	return changeOf(p, Created, mustType(st.mode), st, target)
+	return changeOf(p, change.Created, mustType(st.mode), st, target)
 }
 
 // compare reports how an entry present on both sides changed, if it did.
 func (w *walker) compare(out batch, p string, st, bst stat, fd, bfd int, name string) batch {
-	var kind Kind
+	var kind change.Kind
 	typ := mustType(st.mode)
 	switch {
-	case typ == Dir && st.mtime != bst.mtime:
-		kind = Modified // its entries changed
-	case typ != Dir && (st.size != bst.size || st.mtime != bst.mtime):
-		kind = Modified
-	case typ == File && w.opts.Content && !sameContent(fd, bfd, name):
-		kind = Modified
+	case typ == change.Dir && st.mtime != bst.mtime:
+		kind = change.Modified // its entries changed
+	case typ != change.Dir && (st.size != bst.size || st.mtime != bst.mtime):
+		kind = change.Modified
+	case typ == change.File && w.opts.Content && !sameContent(fd, bfd, name):
+		kind = change.Modified
 	case st.mode != bst.mode || st.uid != bst.uid || st.gid != bst.gid:
-		kind = Metadata
+		kind = change.Metadata
 	case st.ino == bst.ino && st.ctime != bst.ctime:
 		// The same inode in a snapshot: a new ctime means a change the other
 		// fields do not show (extended attributes, links).
-		kind = Metadata
+		kind = change.Metadata
 	default:
 		return out
 	}
 	target := ""
-	if typ == Symlink && name != "" {
+	if typ == change.Symlink && name != "" {
 		target = readlinkAt(fd, name)
 	}
 	return append(out, changeOf(p, kind, typ, st, target))
@@ -308,7 +309,7 @@ func (w *walker) deletedTree(out batch, bfd int, name, p string) batch {
 	if st.mode&unix.S_IFMT == unix.S_IFLNK {
 		target = readlinkAt(bfd, name)
 	}
-	out = append(out, changeOf(p, Deleted, mustType(st.mode), st, target))
+	out = append(out, changeOf(p, change.Deleted, mustType(st.mode), st, target))
 	if st.mode&unix.S_IFMT != unix.S_IFDIR || st.dev != w.base.dev {
 		return out
 	}
@@ -334,35 +335,35 @@ func (w *walker) deletedTree(out batch, bfd int, name, p string) batch {
 func (w *walker) pairRenames() {
 	deleted := map[uint64]int{}
 	for i, c := range w.moves {
-		if c.Kind == Deleted && c.Inode != 0 && c.Type != Dir {
+		if c.Kind == change.Deleted && c.Inode != 0 && c.Type != change.Dir {
 			deleted[c.Inode] = i
 		}
 	}
 	gone := map[int]bool{}
 	for i, c := range w.moves {
-		if c.Kind != Created {
+		if c.Kind != change.Created {
 			continue
 		}
 		if j, ok := deleted[c.Inode]; ok && !gone[j] && w.moves[j].Type == c.Type && w.moves[j].Nlink == 1 {
-			w.moves[i].Kind, w.moves[i].Origin = Renamed, w.moves[j].Path
+			w.moves[i].Kind, w.moves[i].Origin = change.Renamed, w.moves[j].Path
 			gone[j] = true
 		}
 	}
 	if len(gone) > 0 {
 		i := 0
-		w.moves = slices.DeleteFunc(w.moves, func(Change) bool { i++; return gone[i-1] })
+		w.moves = slices.DeleteFunc(w.moves, func(change.Change) bool { i++; return gone[i-1] })
 	}
 }
 
-func changeOf(p string, kind Kind, typ Type, st stat, target string) Change {
-	if typ == Dir || typ == Subvolume {
+func changeOf(p string, kind change.Kind, typ change.Type, st stat, target string) change.Change {
+	if typ == change.Dir || typ == change.Subvolume {
 		st.size = 0
 	}
-	return Change{Path: p, Kind: kind, Type: typ, Size: st.size, Mode: st.mode & 0o7777, UID: st.uid, GID: st.gid,
-		MTime: time.Unix(0, st.mtime), Target: target, Inode: st.ino, Nlink: st.nlink, ctime: st.ctime}
+	return change.Change{Path: p, Kind: kind, Type: typ, Size: st.size, Mode: st.mode & 0o7777, UID: st.uid, GID: st.gid,
+		MTime: time.Unix(0, st.mtime), Target: target, Inode: st.ino, Nlink: st.nlink, CTime: st.ctime}
 }
 
-func mustType(mode uint32) Type {
+func mustType(mode uint32) change.Type {
 	t, _ := typeOf(mode)
 	return t
 }
@@ -431,15 +432,15 @@ func sameContent(fd, bfd int, name string) bool {
 // path of the tree at dir (not following a final symlink), as a Change
 // with its type and attributes, for sources that know paths but not what
 // is there.
-func TreeStat(dir string) func(path string) (Change, bool) {
-	return func(p string) (Change, bool) {
+func TreeStat(dir string) func(path string) (change.Change, bool) {
+	return func(p string) (change.Change, bool) {
 		st, err := statAt(unix.AT_FDCWD, dir+"/"+cleanRel(p))
 		if err != nil {
-			return Change{}, false
+			return change.Change{}, false
 		}
 		typ := mustType(st.mode)
 		target := ""
-		if typ == Symlink {
+		if typ == change.Symlink {
 			target = readlinkAt(unix.AT_FDCWD, dir+"/"+cleanRel(p))
 		}
 		return changeOf(p, 0, typ, st, target), true

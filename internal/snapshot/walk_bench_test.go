@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
@@ -20,7 +21,7 @@ func BenchmarkWalk(b *testing.B) {
 	}
 	n := 0
 	for b.Loop() {
-		err := snapshot.Walk(context.Background(), snapshot.WalkOptions{Root: tree}, func(snapshot.Change) error {
+		err := snapshot.Walk(context.Background(), snapshot.WalkOptions{Root: tree}, func(change.Change) error {
 			n++
 			return nil
 		}, func(err error) { b.Error(err) })

@@ -7,21 +7,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
-func walk(t *testing.T, opts snapshot.WalkOptions) []snapshot.Change {
+func walk(t *testing.T, opts snapshot.WalkOptions) []change.Change {
 	t.Helper()
-	var got []snapshot.Change
-	err := snapshot.Walk(context.Background(), opts, func(c snapshot.Change) error {
+	var got []change.Change
+	err := snapshot.Walk(context.Background(), opts, func(c change.Change) error {
 		got = append(got, c)
 		return nil
 	}, func(err error) { t.Errorf("problem: %v", err) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(got, func(a, b snapshot.Change) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(got, func(a, b change.Change) int { return strings.Compare(a.Path, b.Path) })
 	return got
 }
 

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // Persistence is what to add to a host's configuration: one entry per
@@ -95,7 +95,7 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 		e := entries[i]
 		owners[e.Path] = Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
 		switch {
-		case a == "" || e.Kind == snapshot.Deleted: // nothing to keep of what is gone
+		case a == "" || e.Kind == change.Deleted: // nothing to keep of what is gone
 			continue
 		case e.Category == classify.Persisted:
 			declared[a] = true
@@ -112,7 +112,7 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 		if e.Category == classify.Persist && (an.category != classify.Persist || e.Priority < an.priority) {
 			an.category, an.priority, an.reason = e.Category, e.Priority, e.Reason
 		}
-		if e.Path != a || e.Type == snapshot.Dir || e.Type == snapshot.Subvolume {
+		if e.Path != a || e.Type == change.Dir || e.Type == change.Subvolume {
 			an.dir = true
 		}
 	}

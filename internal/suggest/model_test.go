@@ -5,13 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
-func persist(path string, typ snapshot.Type, uid, gid, mode uint32, anchor string) classify.Entry {
+func persist(path string, typ change.Type, uid, gid, mode uint32, anchor string) classify.Entry {
 	return classify.Entry{
-		Change:  snapshot.Change{Path: path, Kind: snapshot.Created, Type: typ, UID: uid, GID: gid, Mode: mode},
+		Change:  change.Change{Path: path, Kind: change.Created, Type: typ, UID: uid, GID: gid, Mode: mode},
 		Verdict: classify.Verdict{Category: classify.Persist, Priority: classify.Critical, Pattern: "p", Rule: "r", Reason: "why", Anchor: anchor},
 	}
 }
@@ -28,17 +28,17 @@ func TestBuildOwners(t *testing.T) {
 		"/var/lib/nobody": {4242, 4343, 0o755},
 	}
 	entries := []classify.Entry{
-		persist("/var/lib/plain/x", snapshot.File, 0, 0, 0o644, "/var/lib/plain"),
-		persist("/var/lib/colord/x", snapshot.File, 124, 124, 0o640, "/var/lib/colord"),
-		persist("/var/lib/secret/x", snapshot.File, 0, 0, 0o600, "/var/lib/secret"),
-		persist("/var/lib/nobody/x", snapshot.File, 0, 0, 0o644, "/var/lib/nobody"),
-		persist("/etc/machine-id", snapshot.File, 0, 0, 0o444, "/etc/machine-id"),
-		persist("/home/alice/.ssh", snapshot.Dir, 1000, 100, 0o700, "/home/alice/.ssh"),
-		persist("/home/alice/.ssh/id", snapshot.File, 1000, 100, 0o600, "/home/alice/.ssh"),
-		persist("/home/alice/.local/share/x/y", snapshot.File, 1000, 100, 0o644, "/home/alice/.local/share/x"),
-		persist("/home/alice/.zsh_history", snapshot.File, 1000, 100, 0o600, "/home/alice/.zsh_history"),
-		{Change: snapshot.Change{Path: "/var/lib/bluetooth/a", Type: snapshot.File}, Verdict: classify.Verdict{Category: classify.Persisted, Rule: "declared", Anchor: "/var/lib/bluetooth"}},
-		{Change: snapshot.Change{Path: "/home/alice/.cache/x", Type: snapshot.File}, Verdict: classify.Verdict{Category: classify.Ephemeral, Pattern: "~/.cache/**", Anchor: "/home/alice/.cache"}},
+		persist("/var/lib/plain/x", change.File, 0, 0, 0o644, "/var/lib/plain"),
+		persist("/var/lib/colord/x", change.File, 124, 124, 0o640, "/var/lib/colord"),
+		persist("/var/lib/secret/x", change.File, 0, 0, 0o600, "/var/lib/secret"),
+		persist("/var/lib/nobody/x", change.File, 0, 0, 0o644, "/var/lib/nobody"),
+		persist("/etc/machine-id", change.File, 0, 0, 0o444, "/etc/machine-id"),
+		persist("/home/alice/.ssh", change.Dir, 1000, 100, 0o700, "/home/alice/.ssh"),
+		persist("/home/alice/.ssh/id", change.File, 1000, 100, 0o600, "/home/alice/.ssh"),
+		persist("/home/alice/.local/share/x/y", change.File, 1000, 100, 0o644, "/home/alice/.local/share/x"),
+		persist("/home/alice/.zsh_history", change.File, 1000, 100, 0o600, "/home/alice/.zsh_history"),
+		{Change: change.Change{Path: "/var/lib/bluetooth/a", Type: change.File}, Verdict: classify.Verdict{Category: classify.Persisted, Rule: "declared", Anchor: "/var/lib/bluetooth"}},
+		{Change: change.Change{Path: "/home/alice/.cache/x", Type: change.File}, Verdict: classify.Verdict{Category: classify.Ephemeral, Pattern: "~/.cache/**", Anchor: "/home/alice/.cache"}},
 	}
 	p := Build(entries, Options{Storage: "/persist", Users: users, Groups: groups, Stat: func(path string) (Owner, bool) {
 		o, ok := stat[path]
@@ -78,11 +78,11 @@ func TestBuildOwners(t *testing.T) {
 
 // classified classifies changes with the built-in rules, as an audit does,
 // for a host with the user alice.
-func classified(changes ...snapshot.Change) []classify.Entry {
+func classified(changes ...change.Change) []classify.Entry {
 	c := classify.New(classify.Config{Rules: classify.Builtin(), Homes: []string{"/home/alice"}})
 	var entries []classify.Entry
 	for _, ch := range changes {
-		ch.Kind = snapshot.Created
+		ch.Kind = change.Created
 		entries = append(entries, classify.Entry{Change: ch, Verdict: c.Classify(ch)})
 	}
 	return entries
@@ -103,8 +103,8 @@ func paths(es []Entry) []string {
 // Where rules do anchor one path inside another, the outer one wins, with
 // the higher priority; the snippets evaluate with the real modules.
 func TestBuildNeverNests(t *testing.T) {
-	dir := func(p string) snapshot.Change { return snapshot.Change{Path: p, Type: snapshot.Dir, Mode: 0o755} }
-	file := func(p string) snapshot.Change { return snapshot.Change{Path: p, Type: snapshot.File, Mode: 0o644} }
+	dir := func(p string) change.Change { return change.Change{Path: p, Type: change.Dir, Mode: 0o755} }
+	file := func(p string) change.Change { return change.Change{Path: p, Type: change.File, Mode: 0o644} }
 	p := Build(classified(dir("/var/lib/systemd"), dir("/var/lib/systemd/linger"), dir("/var/lib/systemd/coredump"), file("/var/lib/systemd/coredump/core.1"),
 		dir("/var/lib/systemd/backlight"), file("/var/lib/systemd/backlight/pci:intel_backlight"), dir("/var/lib/systemd/rfkill"), file("/var/lib/systemd/rfkill/x"),
 		dir("/var/lib/systemd/timers"), file("/var/lib/systemd/timers/stamp-fstrim.timer"), file("/var/lib/systemd/random-seed")), Options{Storage: "/persist"})
@@ -125,9 +125,9 @@ func TestBuildNeverNests(t *testing.T) {
 	}
 	c := classify.New(classify.Config{Rules: append(user, classify.Builtin()...), Homes: []string{"/home/alice"}})
 	var entries []classify.Entry
-	for _, ch := range []snapshot.Change{file("/srv/site/index.html"), file("/srv/site/db/data"), file("/home/alice/.config/vesktop/settings/settings.json"),
+	for _, ch := range []change.Change{file("/srv/site/index.html"), file("/srv/site/db/data"), file("/home/alice/.config/vesktop/settings/settings.json"),
 		file("/home/alice/.config/vesktop/state.json"), file("/opt/x/a"), file("/opt/x/y/b"), file("/etc/foo/bar")} {
-		ch.Kind = snapshot.Created
+		ch.Kind = change.Created
 		entries = append(entries, classify.Entry{Change: ch, Verdict: c.Classify(ch)})
 	}
 	p = Build(entries, Options{Storage: "/persist", Users: []classify.User{{Name: "alice", UID: 1000, GID: 100, Home: "/home/alice"}}})

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
 )
 
 // Style is the NixOS module a snippet is written for.
@@ -117,7 +117,7 @@ func (w *nixWriter) entries(depth int, list, key string, entries []Entry, style 
 		unknown[e.Reason] = append(unknown[e.Reason], e)
 	}
 	for _, r := range reasons {
-		w.comment(depth+1, "unknown: "+report.Brief(r))
+		w.comment(depth+1, "unknown: "+classify.Brief(r))
 		for _, e := range unknown[r] {
 			w.entry(depth+1, key, e, style, inHome, "# ")
 		}

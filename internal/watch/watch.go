@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // Options configure a watch.
@@ -34,8 +34,8 @@ type Summary struct {
 // Anchor sums up the paths seen under one anchor.
 type Anchor struct {
 	classify.Verdict
-	Self   snapshot.Change // the anchor itself, as it was when first met
-	Sample snapshot.Change // the first path seen under the anchor, if any
+	Self   change.Change // the anchor itself, as it was when first met
+	Sample change.Change // the first path seen under the anchor, if any
 	// Paths counts the distinct paths seen. Past MaxCounted paths of a
 	// counted anchor it only counts creations of paths it has not
 	// remembered, and Approximate is set.
@@ -58,7 +58,7 @@ func (s *Summary) Entries() []classify.Entry {
 	out := make([]classify.Entry, 0, len(s.Anchors))
 	for _, a := range s.Anchors {
 		c := a.Self
-		c.Path, c.Kind = a.Anchor, snapshot.Created
+		c.Path, c.Kind = a.Anchor, change.Created
 		out = append(out, classify.Entry{Change: c, Verdict: a.Verdict})
 		if a.Sample.Path != "" {
 			out = append(out, classify.Entry{Change: a.Sample, Verdict: a.Verdict})
@@ -92,7 +92,7 @@ func newTally() *tally {
 // add records a classified path and says whether it is new to the tally,
 // with its anchor. self describes the anchor, for an anchor met for the
 // first time.
-func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Change, bool)) (isNew bool, a *Anchor) {
+func (t *tally) add(e classify.Entry, all bool, self func(string) (change.Change, bool)) (isNew bool, a *Anchor) {
 	anchor := e.Anchor
 	if anchor == "" {
 		anchor = e.Path
@@ -114,7 +114,7 @@ func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Chan
 		} else if c, ok := self(anchor); ok {
 			a.Self = c
 		} else {
-			a.Self.Type = snapshot.Dir
+			a.Self.Type = change.Dir
 		}
 		if !perPath {
 			a.counted = map[string]bool{}
@@ -127,7 +127,7 @@ func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Chan
 			return false, nil
 		case len(a.counted) < t.maxCounted:
 			a.counted[e.Path] = true
-		case e.Kind != snapshot.Created:
+		case e.Kind != change.Created:
 			return false, nil // perhaps counted already: only a creation is surely another path
 		default:
 			a.Approximate = true
@@ -137,7 +137,7 @@ func (t *tally) add(e classify.Entry, all bool, self func(string) (snapshot.Chan
 		a.Sample = e.Change
 	}
 	a.Paths++
-	if e.Type == snapshot.File {
+	if e.Type == change.File {
 		a.Bytes += e.Size
 	}
 	return true, a

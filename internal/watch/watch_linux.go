@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/fsnotify/fsnotify"
@@ -130,7 +131,7 @@ func (r *runner) watchTree(root, dir string, report bool) error {
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		if report {
-			r.seen(p, snapshot.Created)
+			r.seen(p, change.Created)
 		}
 		if e.IsDir() {
 			if mnt, err := mountID(p); err != nil || mnt != r.mounts[root] {
@@ -156,22 +157,22 @@ func (r *runner) event(ev fsnotify.Event) error {
 		if err != nil {
 			return nil // gone already
 		}
-		r.seen(p, snapshot.Created)
+		r.seen(p, change.Created)
 		if st.IsDir() {
 			if mnt, err := mountID(p); err == nil && mnt == r.mounts[root] {
 				return r.watchTree(root, p, true)
 			}
 		}
 	case ev.Has(fsnotify.Write):
-		r.seen(p, snapshot.Modified)
+		r.seen(p, change.Modified)
 	case ev.Has(fsnotify.Chmod):
-		r.seen(p, snapshot.Metadata)
+		r.seen(p, change.Metadata)
 	}
 	return nil
 }
 
 // seen classifies a path and reports it if it is new.
-func (r *runner) seen(p string, kind snapshot.Kind) {
+func (r *runner) seen(p string, kind change.Kind) {
 	c, ok := stat(p)
 	if !ok {
 		return

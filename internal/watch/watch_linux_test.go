@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
 // watcher runs a watch of dir in the background, recording every path it
@@ -246,19 +246,19 @@ func TestTallyCap(t *testing.T) {
 	tl := newTally()
 	tl.maxCounted = 3
 	v := classify.Verdict{Category: classify.Ephemeral, Anchor: "/c"}
-	add := func(p string, kind snapshot.Kind) bool {
-		isNew, _ := tl.add(classify.Entry{Change: snapshot.Change{Path: p, Kind: kind, Type: snapshot.File}, Verdict: v}, false, func(string) (snapshot.Change, bool) { return snapshot.Change{}, false })
+	add := func(p string, kind change.Kind) bool {
+		isNew, _ := tl.add(classify.Entry{Change: change.Change{Path: p, Kind: kind, Type: change.File}, Verdict: v}, false, func(string) (change.Change, bool) { return change.Change{}, false })
 		return isNew
 	}
 	for i, tc := range []struct {
 		path string
-		kind snapshot.Kind
+		kind change.Kind
 		new  bool
 	}{
-		{"/c/a", snapshot.Created, true}, {"/c/a", snapshot.Modified, false}, {"/c/b", snapshot.Modified, true}, {"/c/c", snapshot.Created, true},
-		{"/c/a", snapshot.Created, false},  // remembered
-		{"/c/d", snapshot.Modified, false}, // past the cap: perhaps counted already
-		{"/c/e", snapshot.Created, true},   // past the cap: a creation
+		{"/c/a", change.Created, true}, {"/c/a", change.Modified, false}, {"/c/b", change.Modified, true}, {"/c/c", change.Created, true},
+		{"/c/a", change.Created, false},  // remembered
+		{"/c/d", change.Modified, false}, // past the cap: perhaps counted already
+		{"/c/e", change.Created, true},   // past the cap: a creation
 	} {
 		if got := add(tc.path, tc.kind); got != tc.new {
 			t.Errorf("%d: add(%s %s) = %v", i, tc.kind, tc.path, got)
