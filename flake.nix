@@ -77,12 +77,14 @@
         {
           package = self.packages.${system}.fsdiff;
           module = pkgs.runCommand "fsdiff-module-check" { } ''
-            grep -F -- ' check --format table ' ${unit}/fsdiff.service
+            grep -F -- '"check" "--format" "table"' ${unit}/fsdiff.service
             grep -F -- '"--fail-on" "persist:critical"' ${unit}/fsdiff.service
             grep -F -- '"--metrics" "/run/fsdiff/fsdiff.prom"' ${unit}/fsdiff.service
             grep -F -- 'SuccessExitStatus=1' ${unit}/fsdiff.service
             grep -F -- 'OnCalendar=daily' ${timer}/fsdiff.timer
             grep -F -- 'ephemeral /var/lib/example/**' ${host.config.environment.etc."fsdiff/rules".source}
+            # The host has neither impermanence nor preservation: nothing declared.
+            ! grep -F -- '--declared' ${unit}/fsdiff.service
             touch $out
           '';
         }
