@@ -39,7 +39,15 @@
 
       overlays.default = final: prev: { fsdiff = fsdiffFor final; };
 
-      nixosModules.default = import ./nix/module.nix;
+      # nix/module.nix, with the package built from this flake, so that
+      # fsdiff version on the host names the revision (nix/module.nix alone
+      # builds the same source as "devel" when pkgs has no fsdiff).
+      nixosModules.default =
+        { pkgs, ... }:
+        {
+          imports = [ ./nix/module.nix ];
+          services.fsdiff.package = lib.mkDefault (fsdiffFor pkgs);
+        };
 
       # nix flake check: the package builds, and the module evaluates inside
       # a real NixOS configuration and gives a unit file that runs the
@@ -53,7 +61,6 @@
               self.nixosModules.default
               {
                 nixpkgs.hostPlatform = system;
-                nixpkgs.overlays = [ self.overlays.default ];
                 boot.loader.grub.enable = false;
                 fileSystems."/" = {
                   device = "/dev/vda";
@@ -75,7 +82,20 @@
           timer = host.config.systemd.units."fsdiff.timer".unit;
         in
         {
-          package = self.packages.${system}.fsdiff;
+          # The package has what nix/package.nix promises: the flake's
+          # version, a static binary, completions and man pages.
+          package =
+            let
+              pkg = self.packages.${system}.fsdiff;
+            in
+            pkgs.runCommand "fsdiff-package-check" { } ''
+              ${lib.getExe pkg} version | grep -F -- 'fsdiff ${version} ('
+              if ${pkgs.binutils-unwrapped}/bin/readelf -l ${lib.getExe pkg} | grep -F INTERP; then exit 1; fi
+              ls ${pkg}/share/man/man1/fsdiff.1* ${pkg}/share/man/man1/fsdiff-check.1*
+              ls ${pkg}/share/bash-completion/completions/fsdiff* ${pkg}/share/zsh/site-functions/_fsdiff \
+                ${pkg}/share/fish/vendor_completions.d/fsdiff.fish
+              touch $out
+            '';
           module = pkgs.runCommand "fsdiff-module-check" { } ''
             grep -F -- '"check" "--format" "table"' ${unit}/fsdiff.service
             grep -F -- '"--fail-on" "persist:critical"' ${unit}/fsdiff.service
@@ -84,7 +104,8 @@
             grep -F -- 'OnCalendar=daily' ${timer}/fsdiff.timer
             grep -F -- 'ephemeral /var/lib/example/**' ${host.config.environment.etc."fsdiff/rules".source}
             # The host has neither impermanence nor preservation: nothing declared.
-            ! grep -F -- '--declared' ${unit}/fsdiff.service
+            if grep -F -- '--declared' ${unit}/fsdiff.service; then exit 1; fi
+            grep -F -- '-fsdiff-${version}/bin/fsdiff' ${unit}/fsdiff.service
             touch $out
           '';
         }

@@ -177,6 +177,9 @@ in
   };
 
   config = lib.mkIf cfg.enable {
+    # fsdiff suggest, explain and check by hand, with the same rules.
+    environment.systemPackages = [ cfg.package ];
+
     environment.etc = {
       "fsdiff/declared.json" = lib.mkIf (cfg.declared != null) { text = builtins.toJSON cfg.declared; };
       "fsdiff/rules" = lib.mkIf (cfg.rules != "") { text = cfg.rules; };

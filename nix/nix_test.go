@@ -207,7 +207,7 @@ func execStart(t *testing.T, h nixtest.Host) []string {
 }
 
 // TestModuleUnit: the service runs fsdiff check with the flags the options
-// ask for, after boot; the timer, the rules file and the metrics
+// ask for, after boot, and fsdiff is in the system's packages; the timer, the rules file and the metrics
 // directory exist only when asked for; drift fails the unit only with
 // failOnDrift.
 func TestModuleUnit(t *testing.T) {
@@ -244,6 +244,9 @@ func TestModuleUnit(t *testing.T) {
 			s := h.Service
 			if s.ServiceConfig["Type"] != "oneshot" || !slices.Equal(s.WantedBy, []string{"multi-user.target"}) || !slices.Equal(s.After, []string{"multi-user.target"}) {
 				t.Errorf("not a oneshot after multi-user.target: %+v", s)
+			}
+			if !slices.Contains(h.Defined, "environment.systemPackages") {
+				t.Error("fsdiff is not in the system's packages")
 			}
 			if _, ok := h.Etc["fsdiff/declared.json"]; ok || slices.Contains(execStart(t, h), "--declared") {
 				t.Error("a host without impermanence or preservation gets declared.json")
