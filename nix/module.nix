@@ -24,15 +24,28 @@ let
   # the entry's home, preservation's are already absolute, and
   # preservation's "_intermediate" entries are parents it creates, not
   # persisted paths.
-  impermanence = lib.optionalAttrs (options ? environment.persistence) (
-    lib.mapAttrs
-      (_: l: {
-        directories = map (e: underHome e.home e.directory) (
-          l.directories ++ lib.concatMap (u: u.directories) (lib.attrValues l.users)
-        );
-        files = map (e: underHome e.home e.file) (l.files ++ lib.concatMap (u: u.files) (lib.attrValues l.users));
-      })
-      (lib.filterAttrs (_: l: l.enable) config.environment.persistence)
+  # impermanence: environment.persistence, and the home.persistence of
+  # every Home Manager user (its Home Manager module, which its NixOS
+  # module imports into each), locations of the same shape.
+  impermanence = lib.optionals (options ? environment.persistence) (
+    map
+      (
+        locations:
+        lib.mapAttrs (_: l: {
+          directories = map (e: underHome e.home e.directory) (
+            l.directories ++ lib.concatMap (u: u.directories) (lib.attrValues (l.users or { }))
+          );
+          files = map (e: underHome e.home e.file) (
+            l.files ++ lib.concatMap (u: u.files) (lib.attrValues (l.users or { }))
+          );
+        }) (lib.filterAttrs (_: l: l.enable) locations)
+      )
+      (
+        [ config.environment.persistence ]
+        ++ lib.optionals (options ? home-manager.users) (
+          map (u: u.home.persistence or { }) (lib.attrValues config.home-manager.users)
+        )
+      )
   );
   underHome = home: p: if home == null then p else "${home}/${lib.removePrefix "/" p}";
 
@@ -50,11 +63,11 @@ let
     ) config.preservation.preserveAt
   );
 
-  # A host may use both: merge them per storage path.
+  # A host may use both, and Home Manager: merge them per storage path.
   declaredFromConfig = lib.zipAttrsWith (_: ls: {
     directories = lib.concatMap (l: l.directories) ls;
     files = lib.concatMap (l: l.files) ls;
-  }) [ impermanence preservation ];
+  }) (impermanence ++ [ preservation ]);
 
   args = [
     (lib.getExe cfg.package)
@@ -103,9 +116,10 @@ in
       type = types.nullOr (types.attrsOf (types.attrsOf (types.listOf types.str)));
       default = if declaredFromConfig == { } then null else declaredFromConfig;
       defaultText = lib.literalMD ''
-        every path of `environment.persistence` (impermanence) and
-        `preservation.preserveAt` (preservation), where the host has those
-        options; null when it has neither
+        every path of `environment.persistence` and Home Manager's
+        `home.persistence` (impermanence) and of `preservation.preserveAt`
+        (preservation), where the host has those options; null when it has
+        none
       '';
       example = lib.literalExpression ''{ "/persist" = { directories = [ "/var/lib/nixos" ]; files = [ "/etc/machine-id" ]; }; }'';
       description = ''

@@ -104,8 +104,8 @@ func declared(t *testing.T, h nixtest.Host) map[string]map[string][]string {
 	return d
 }
 
-// TestModuleDeclaredFromTheHost: with impermanence, preservation or both
-// in the host, /etc/fsdiff/declared.json holds every path they persist,
+// TestModuleDeclaredFromTheHost: with impermanence (Home Manager users
+// included), preservation or both in the host, /etc/fsdiff/declared.json holds every path they persist,
 // absolute (home paths joined as each module joins them, preservation's
 // own parent directories left out), and fsdiff --declared reads back
 // exactly those paths.
@@ -127,6 +127,11 @@ func TestModuleDeclaredFromTheHost(t *testing.T) {
 		"/persist": {"directories": {"/var/lib/nixos", "/var/lib/private", "/home/alice/.ssh", "/home/alice/.gnupg"}, "files": {"/etc/machine-id", "/home/alice/.zsh_history"}},
 		"/state":   {"directories": {"/var/lib/systemd", "/home/alice/.config/foo"}, "files": {"/etc/machine-id", "/home/alice/.local/share/bar"}},
 	}
+	const homeManager = `home-manager.users.alice.home.persistence."/persist" = {
+    directories = [ ".local/share/x" { directory = ".mozilla"; mode = "0700"; } ];
+    files = [ ".bashrc" ];
+  };
+  home-manager.users.alice.home.persistence."/off" = { enable = false; files = [ ".off" ]; };`
 	both := map[string]map[string][]string{
 		"/persist": {"directories": append(slices.Clone(want["/persist"]["directories"]), "/var/log"), "files": want["/persist"]["files"]},
 		"/state":   want["/state"],
@@ -140,6 +145,10 @@ func TestModuleDeclaredFromTheHost(t *testing.T) {
 		{"impermanence", impermanence, []string{"impermanence"}, map[string]map[string][]string{"/persist": want["/persist"]}},
 		{"preservation", preservation, []string{"preservation"}, map[string]map[string][]string{"/state": want["/state"], "/persist": {"directories": {"/var/log"}, "files": {}}}},
 		{"both", impermanence + preservation, []string{"impermanence", "preservation"}, both},
+		{"home-manager", impermanence + homeManager, []string{"impermanence", "home-manager"}, map[string]map[string][]string{"/persist": {
+			"directories": append(slices.Clone(want["/persist"]["directories"]), "/home/alice/.local/share/x", "/home/alice/.mozilla"),
+			"files":       append(slices.Clone(want["/persist"]["files"]), "/home/alice/.bashrc"),
+		}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := nixtest.NixOS(t, []byte("{\n  services.fsdiff.enable = true;\n  "+alice+"\n  "+tc.host+"\n}\n"), tc.real...)

@@ -7,8 +7,8 @@
 # home is /home/NAME and whose group is "users" (/root and "root" for root).
 # Style home-manager is impermanence with its Home Manager module, which
 # impermanence's NixOS module imports into every home-manager.users entry
-# (home-manager.sharedModules); a stub of Home Manager's NixOS module
-# provides those. Its entries follow the NixOS ones, users sorted by name.
+# (home-manager.sharedModules); home-manager.nix, a stub of Home Manager's
+# NixOS module, provides those. Its entries follow the NixOS ones, users sorted by name.
 { src, snippet, style }:
 let
   lib = import (src + "/nixpkgs.lib/lib");
@@ -19,39 +19,6 @@ let
   hmNames = builtins.attrNames (raw.home-manager.users or { });
   names = lib.unique (lib.concatMap (l: builtins.attrNames (l.users or { })) (builtins.attrValues locations) ++ hmNames);
   home = n: if n == "root" then "/root" else "/home/${n}";
-  # Home Manager's NixOS module, as far as impermanence uses it: a
-  # home-manager.users.NAME configuration per user, made of the shared
-  # modules and the user's own, with home.username and home.homeDirectory.
-  homeManagerNixOS =
-    { config, lib, ... }:
-    {
-      options.home-manager = {
-        sharedModules = lib.mkOption {
-          type = lib.types.listOf lib.types.raw;
-          default = [ ];
-        };
-        users = lib.mkOption {
-          type = lib.types.attrsOf (
-            lib.types.submoduleWith {
-              specialArgs.pkgs.callPackage = f: args: import f ({ inherit lib; } // args);
-              modules = config.home-manager.sharedModules ++ [
-                (
-                  { name, lib, ... }:
-                  {
-                    options.home.username = lib.mkOption { type = lib.types.str; };
-                    options.home.homeDirectory = lib.mkOption { type = lib.types.str; };
-                    options.assertions = lib.mkOption { type = lib.types.anything; };
-                    config.home.username = name;
-                    config.home.homeDirectory = home name;
-                  }
-                )
-              ];
-            }
-          );
-          default = { };
-        };
-      };
-    };
   anything = lib.mkOption { type = lib.types.anything; };
   stub = { lib, ... }: {
     options = {
@@ -83,7 +50,7 @@ let
       stub
       (if impermanence then src + "/impermanence/nixos.nix" else src + "/preservation/module.nix")
       snippet
-    ] ++ lib.optional homeManager homeManagerNixOS;
+    ] ++ lib.optional homeManager ./home-manager.nix;
     specialArgs = lib.optionalAttrs impermanence {
       pkgs.callPackage = f: args: import f ({ inherit lib; } // args);
       utils = { escapeSystemdPath = s: s; pathsNeededForBoot = [ ]; };

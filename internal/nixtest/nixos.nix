@@ -1,7 +1,8 @@
 # Evaluates fsdiff's NixOS module (nix/module.nix) in a host without NixOS:
 # nixpkgs' lib.evalModules, stub options for what NixOS provides, a stub
 # fsdiff package, and the real impermanence and preservation modules that
-# `real` names. Returns, as JSON: fsdiff's /etc files, its service and
+# `real` names ("home-manager": home-manager.nix, with impermanence's Home
+# Manager module in every user). Returns, as JSON: fsdiff's /etc files, its service and
 # timer, the tmpfiles rules, and which of the stubbed NixOS options have
 # definitions at all.
 {
@@ -50,7 +51,8 @@ let
       host
     ]
     ++ lib.optional (builtins.elem "impermanence" real) (src + "/impermanence/nixos.nix")
-    ++ lib.optional (builtins.elem "preservation" real) (src + "/preservation/module.nix");
+    ++ lib.optional (builtins.elem "preservation" real) (src + "/preservation/module.nix")
+    ++ lib.optional (builtins.elem "home-manager" real) ./home-manager.nix;
     specialArgs = {
       pkgs = {
         callPackage = f: args: import f ({ inherit lib; } // args);

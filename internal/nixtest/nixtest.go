@@ -20,6 +20,9 @@ var evalNix []byte
 //go:embed nixos.nix
 var nixosNix []byte
 
+//go:embed home-manager.nix
+var homeManagerNix []byte
+
 // Entry is one entry of a persistence location as the module reads it
 // back, defaults filled in; a field the module does not have is empty.
 type Entry struct {
@@ -92,15 +95,16 @@ func Run(t testing.TB, dir string, args ...string) []byte {
 	return out
 }
 
-// Modules evaluates snippet, a NixOS module in style ("impermanence" or
-// "preservation"), with the real module, and returns the entries it reads
-// back, in order: locations and users sorted by name as Nix sorts
-// attributes, entries in list order, directories before files.
+// Modules evaluates snippet, a NixOS module in style ("impermanence",
+// "preservation" or "home-manager"), with the real module, and returns the
+// entries it reads back, in order: locations and users sorted by name as
+// Nix sorts attributes, entries in list order, directories before files;
+// Home Manager's users after the NixOS ones.
 func Modules(t testing.TB, style string, snippet []byte) []Entry {
 	t.Helper()
 	src := modules(t)
 	dir := t.TempDir()
-	for name, data := range map[string][]byte{"snippet.nix": snippet, "eval.nix": evalNix} {
+	for name, data := range map[string][]byte{"snippet.nix": snippet, "eval.nix": evalNix, "home-manager.nix": homeManagerNix} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -160,20 +164,21 @@ type Unit struct {
 
 // NixOS evaluates the repository's nix/module.nix in host, a NixOS module
 // (a file's content), without NixOS: stub options for what NixOS
-// provides, and the real impermanence and preservation modules when with
-// names them ("impermanence", "preservation").
-func NixOS(t testing.TB, host []byte, with ...string) Host {
+// provides, and the real impermanence and preservation modules when uses
+// names them ("impermanence", "preservation"; "home-manager" adds a stub
+// of Home Manager's NixOS module, into which impermanence imports its own).
+func NixOS(t testing.TB, host []byte, uses ...string) Host {
 	t.Helper()
 	src := modules(t)
 	_, self, _, _ := runtime.Caller(0)
 	module := filepath.Join(filepath.Dir(self), "..", "..", "nix", "module.nix")
 	dir := t.TempDir()
-	for name, data := range map[string][]byte{"host.nix": host, "nixos.nix": nixosNix} {
+	for name, data := range map[string][]byte{"host.nix": host, "nixos.nix": nixosNix, "home-manager.nix": homeManagerNix} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	list, err := json.Marshal(append([]string{}, with...)) // a JSON list of strings is a Nix list, but for its commas
+	list, err := json.Marshal(append([]string{}, uses...)) // a JSON list of strings is a Nix list, but for its commas
 	if err != nil {
 		t.Fatal(err)
 	}
