@@ -24,6 +24,7 @@ let
   # the entry's home, preservation's are already absolute, and
   # preservation's "_intermediate" entries are parents it creates, not
   # persisted paths.
+  #
   # impermanence: environment.persistence, and the home.persistence of
   # every Home Manager user (its Home Manager module, which its NixOS
   # module imports into each), locations of the same shape.
@@ -47,6 +48,7 @@ let
         )
       )
   );
+  # As impermanence's concatPaths joins them: a leading / is ignored.
   underHome = home: p: if home == null then p else "${home}/${lib.removePrefix "/" p}";
 
   preservation = lib.optionalAttrs (options ? preservation.preserveAt && config.preservation.enable) (
@@ -72,8 +74,8 @@ let
   args = [
     (lib.getExe cfg.package)
     "check"
-    # The journal is not a terminal, where fsdiff would print TSV: the
-    # table is for the person reading systemctl status fsdiff.
+    # Off a terminal fsdiff prints TSV; the journal is read by people
+    # (systemctl status fsdiff), so a table.
     "--format"
     "table"
   ]

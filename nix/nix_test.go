@@ -308,3 +308,30 @@ func TestModuleDisabled(t *testing.T) {
 		t.Errorf("a disabled module defines %q: %+v", h.Defined, h)
 	}
 }
+
+// TestReadmeNixOSExample: the block the README's "Install on NixOS" asks
+// readers to copy evaluates with the module and gives the audit after
+// boot, the timer and the metrics it promises, in the directory its node
+// exporter line names.
+func TestReadmeNixOSExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## Install on NixOS\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, block, ok := strings.Cut(section, "```nix\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal(`README's "Install on NixOS" has no nix block`)
+	}
+	h := nixtest.NixOS(t, []byte("{\n"+block+"}\n"))
+	args := execStart(t, h)
+	i := slices.Index(args, "--metrics")
+	if i < 0 || h.Timer == nil {
+		t.Fatalf("the README's block gives ExecStart %q and timer %+v", args, h.Timer)
+	}
+	if dir := filepath.Dir(args[i+1]); !strings.Contains(section, `"--collector.textfile.directory=`+dir+`"`) {
+		t.Errorf("fsdiff writes its metrics into %s, which the README's node exporter line does not read", dir)
+	}
+}
