@@ -44,9 +44,10 @@ func TestVendorHash(t *testing.T) {
 	copyModule(t, "..", dir)
 	cmd := exec.Command("go", "mod", "vendor")
 	cmd.Dir = dir
-	// A -mod flag from the environment (GOFLAGS=-mod=vendor in a Nix
-	// build) would refuse to make the vendor directory.
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+	// The fixed-output derivation's environment: buildGoModule's env
+	// (CGO_ENABLED=0 here, GOTOOLCHAIN=local) and no GOFLAGS (a -mod flag,
+	// GOFLAGS=-mod=vendor in a Nix build, would refuse to vendor).
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off", "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GO111MODULE=on")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go mod vendor: %v\n%s", err, out)
 	}

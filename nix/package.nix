@@ -56,12 +56,14 @@ buildGoModule {
   # (cmd/fsdiff/man.go): build such a binary next to the shipped one, with
   # the same flags, run it, and leave it out of $out, so that fsdiff itself
   # carries neither the man page generator nor its Markdown renderer.
+  # (GOFLAGS, -mod=vendor and -trimpath, are in the environment; ldflags is
+  # read as buildGoModule's own buildGoDir reads it, array or string.)
   postInstall = lib.optionalString (stdenv.buildPlatform.canExecute stdenv.hostPlatform) ''
     installShellCompletion --cmd fsdiff \
       --bash <($out/bin/fsdiff completion bash) \
       --fish <($out/bin/fsdiff completion fish) \
       --zsh <($out/bin/fsdiff completion zsh)
-    go build -tags docs -ldflags="$ldflags" -o "$TMPDIR/fsdiff-docs" ./cmd/fsdiff
+    go build -tags docs -ldflags="''${ldflags[*]}" -o "$TMPDIR/fsdiff-docs" ./cmd/fsdiff
     "$TMPDIR/fsdiff-docs" man "$TMPDIR/man"
     installManPage "$TMPDIR"/man/*.1
   '';
