@@ -266,9 +266,10 @@ in
         #   and /root onto themselves, PrivateTmp mounts a directory of /tmp
         #   at /tmp), and fsdiff reads a mount over the live root as
         #   declared persistence: /home, /root or /tmp would be reported as
-        #   persisted. Writes are few anyway: the metrics file, and the
-        #   send source's temporary snapshot, made through a writable
-        #   detached mount of fsdiff's own.
+        #   persisted. Writes are few anyway: the metrics file, and with
+        #   --source send a temporary snapshot next to the root subvolume,
+        #   made through a writable detached mount of fsdiff's own when the
+        #   mount it reads through is read-only (it is, by default).
         # - PrivateDevices, DevicePolicy, ProtectClock (which sets a device
         #   policy): fsdiff mounts the btrfs top level from its block
         #   device, which these hide or deny.
