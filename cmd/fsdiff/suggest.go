@@ -39,14 +39,18 @@ func newSuggestCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Write the Nix that persists the state this root holds",
 		Long: `suggest audits the root like fsdiff does and prints a NixOS module that
 persists every anchor classified persist: environment.persistence for
-impermanence (default) or preservation.preserveAt (--style preservation).
-Directories whose owner, group or mode differ from the module's default get
-them, named from the audited root's /etc/passwd and /etc/group; paths in a
-home go under users.NAME, relative to it. Anchors already declared are left
-out; unknown ones follow, commented out, under their reason.
+impermanence (default), preservation.preserveAt (--style preservation), or
+with --style home-manager environment.persistence for system paths and
+home-manager.users.NAME.home.persistence (impermanence's Home Manager
+module) for home paths. Directories whose owner, group or mode differ from
+the module's default get them, named from the audited root's /etc/passwd
+and /etc/group; paths in a home go under users.NAME, relative to it.
+Anchors already declared are left out; unknown ones follow, commented out,
+under their reason.
 ` + exitStatusHelp,
 		Example: `  sudo fsdiff suggest
   sudo fsdiff suggest --style preservation --storage /persistent -o persist.nix
+  sudo fsdiff suggest --style home-manager
   sudo fsdiff suggest --declared persistence.json   # only what is missing`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,18 +59,35 @@ out; unknown ones follow, commented out, under their reason.
 	}
 	f := cmd.Flags()
 	opts.target.addFlags(f)
-	f.StringVar(&opts.style, "style", string(suggest.Impermanence), "impermanence or preservation")
+	f.StringVar(&opts.style, "style", string(suggest.Impermanence), styles())
 	f.StringVar(&opts.storage, "storage", "", "persistent storage path (default: detected from the live root's persistence mounts, else /persist)")
 	f.StringVarP(&opts.output, "output", "o", "", "write to `FILE` atomically instead of stdout")
 	f.BoolVar(&opts.force, "force", false, "with -o: replace FILE if it exists")
 	f.StringVarP(&opts.format, "format", "f", "nix", "nix, or json for the model")
+	// It fails only for a flag that does not exist.
+	_ = cmd.RegisterFlagCompletionFunc("style", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		completions := make([]string, len(suggest.Styles))
+		for i, s := range suggest.Styles {
+			completions[i] = string(s)
+		}
+		return completions, cobra.ShellCompDirectiveNoFileComp
+	})
 	return cmd
+}
+
+// styles lists the values of --style, for its help and its error.
+func styles() string {
+	names := make([]string, len(suggest.Styles))
+	for i, s := range suggest.Styles {
+		names[i] = string(s)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer) error {
 	style := suggest.Style(o.style)
 	if !slices.Contains(suggest.Styles, style) {
-		return flagError{fmt.Errorf("unknown --style %q: want impermanence or preservation", o.style)}
+		return flagError{fmt.Errorf("unknown --style %q: want %s", o.style, styles())}
 	}
 	if o.format != "nix" && o.format != "json" {
 		return flagError{fmt.Errorf("unknown --format %q: want nix or json", o.format)}

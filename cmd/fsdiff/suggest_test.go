@@ -59,7 +59,7 @@ func checkModule(t *testing.T, style, snippet, model string) {
 	}
 }
 
-// TestSuggestGolden: the snippets for the fixture images, in both styles,
+// TestSuggestGolden: the snippets for the fixture images, in every style,
 // are what a careful administrator would write: host keys and machine-id as
 // files, /var/lib/nixos as a directory, owners and modes where the tree has
 // them, home paths under users.NAME, no caches, no managed files. go test
@@ -69,13 +69,13 @@ func TestSuggestGolden(t *testing.T) {
 	for _, scenario := range []string{"guekka", "blank"} {
 		img := imagetest.Get(t, scenario)
 		top := imagetest.Mount(t, img.File)
-		for _, style := range []string{"impermanence", "preservation"} {
-			t.Run(scenario+"/"+style, func(t *testing.T) {
-				out, errs, code := fsdiff(t, "suggest", "--mount", top, "--root", "root", "--style", style)
+		for _, style := range suggest.Styles {
+			t.Run(scenario+"/"+string(style), func(t *testing.T) {
+				out, errs, code := fsdiff(t, "suggest", "--mount", top, "--root", "root", "--style", string(style))
 				if code != 0 {
 					t.Fatalf("exit %d\n%s", code, errs)
 				}
-				golden := filepath.Join("testdata", "suggest-"+scenario+"-"+style+".nix")
+				golden := filepath.Join("testdata", "suggest-"+scenario+"-"+string(style)+".nix")
 				if *update {
 					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
 						t.Fatal(err)
@@ -88,11 +88,11 @@ func TestSuggestGolden(t *testing.T) {
 				if out != string(want) {
 					t.Errorf("suggest differs from %s (go test -update rewrites it):\n%s", golden, out)
 				}
-				model, errs, code := fsdiff(t, "suggest", "--mount", top, "--root", "root", "--style", style, "--format", "json")
+				model, errs, code := fsdiff(t, "suggest", "--mount", top, "--root", "root", "--style", string(style), "--format", "json")
 				if code != 0 {
 					t.Fatalf("--format json: exit %d\n%s", code, errs)
 				}
-				checkModule(t, style, out, model)
+				checkModule(t, string(style), out, model)
 				var nix strings.Builder // the snippet without comments
 				for line := range strings.Lines(out) {
 					if !strings.HasPrefix(strings.TrimSpace(line), "#") {
@@ -190,5 +190,16 @@ func TestStorageOf(t *testing.T) {
 		if got := storageOf(tc.mounts); got != tc.want {
 			t.Errorf("storageOf(%v) = %q, want %q", tc.mounts, got, tc.want)
 		}
+	}
+}
+
+// TestSuggestStyles: --style completes to every style, and an unknown one
+// is a usage error that names them.
+func TestSuggestStyles(t *testing.T) {
+	if out, errs, code := fsdiff(t, "__complete", "suggest", "--style", ""); code != 0 || out != "impermanence\npreservation\nhome-manager\n:4\n" {
+		t.Errorf("completion: exit %d, %q\n%s", code, out, errs)
+	}
+	if _, errs, code := fsdiff(t, "suggest", "--style", "nixos"); code != exitError || !strings.Contains(errs, `unknown --style "nixos": want impermanence, preservation or home-manager`) {
+		t.Errorf("exit %d\n%s", code, errs)
 	}
 }

@@ -3,10 +3,12 @@ package nixtest
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
@@ -14,6 +16,12 @@ import (
 
 //go:embed eval.nix
 var evalNix []byte
+
+//go:embed nixos.nix
+var nixosNix []byte
+
+//go:embed home-manager.nix
+var homeManagerNix []byte
 
 // Entry is one entry of a persistence location as the module reads it
 // back, defaults filled in; a field the module does not have is empty.
@@ -26,14 +34,36 @@ type Entry struct {
 // Instantiate returns the path of nix-instantiate, or skips the test.
 func Instantiate(t testing.TB) string {
 	t.Helper()
-	nix, err := exec.LookPath("nix-instantiate")
+	return tool(t, "nix-instantiate")
+}
+
+// tool returns the path of a program of nix-bin, or skips the test (fails
+// it when CI is set).
+func tool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("nix-instantiate is missing, and CI is set: install nix-bin")
+			t.Fatalf("%s is missing, and CI is set: install nix-bin", name)
 		}
-		t.Skip("needs nix-instantiate (apt-get install nix-bin)")
+		t.Skipf("needs %s (apt-get install nix-bin)", name)
 	}
-	return nix
+	return path
+}
+
+// HashPath returns the hash of dir as a fixed-output derivation with
+// outputHashMode = "recursive" has it: the SRI SHA-256 of its NAR
+// serialisation (nix hash path).
+func HashPath(t testing.TB, dir string) string {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command(tool(t, "nix"), "--extra-experimental-features", "nix-command", "hash", "path", "--type", "sha256", "--sri", dir)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix hash path %q: %v\n%s", dir, err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // modules returns the directory of the offline module copies.
@@ -65,15 +95,16 @@ func Run(t testing.TB, dir string, args ...string) []byte {
 	return out
 }
 
-// Modules evaluates snippet, a NixOS module in style ("impermanence" or
-// "preservation"), with the real module, and returns the entries it reads
-// back, in order: locations and users sorted by name as Nix sorts
-// attributes, entries in list order, directories before files.
+// Modules evaluates snippet, a NixOS module in style ("impermanence",
+// "preservation" or "home-manager"), with the real module, and returns the
+// entries it reads back, in order: locations and users sorted by name as
+// Nix sorts attributes, entries in list order, directories before files;
+// Home Manager's users after the NixOS ones.
 func Modules(t testing.TB, style string, snippet []byte) []Entry {
 	t.Helper()
 	src := modules(t)
 	dir := t.TempDir()
-	for name, data := range map[string][]byte{"snippet.nix": snippet, "eval.nix": evalNix} {
+	for name, data := range map[string][]byte{"snippet.nix": snippet, "eval.nix": evalNix, "home-manager.nix": homeManagerNix} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -112,4 +143,50 @@ func Strings(t testing.TB, out []byte) []string {
 		strs, i = append(strs, s), j
 	}
 	return strs
+}
+
+// Host is what fsdiff's NixOS module (nix/module.nix) defines in a host.
+type Host struct {
+	Etc      map[string]string `json:"etc"` // fsdiff's files: name under /etc to text
+	Service  *Unit             `json:"service"`
+	Timer    *Unit             `json:"timer"`
+	Tmpfiles []string          `json:"tmpfiles"`
+	Defined  []string          `json:"defined"` // names defined under systemd and environment
+}
+
+// Unit is a systemd.services or systemd.timers entry.
+type Unit struct {
+	WantedBy      []string       `json:"wantedBy"`
+	After         []string       `json:"after"`
+	ServiceConfig map[string]any `json:"serviceConfig"`
+	TimerConfig   map[string]any `json:"timerConfig"`
+}
+
+// NixOS evaluates the repository's nix/module.nix in host, a NixOS module
+// (a file's content), without NixOS: stub options for what NixOS
+// provides, and the real impermanence and preservation modules when uses
+// names them ("impermanence", "preservation"; "home-manager" adds a stub
+// of Home Manager's NixOS module, into which impermanence imports its own).
+func NixOS(t testing.TB, host []byte, uses ...string) Host {
+	t.Helper()
+	src := modules(t)
+	_, self, _, _ := runtime.Caller(0)
+	module := filepath.Join(filepath.Dir(self), "..", "..", "nix", "module.nix")
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"host.nix": host, "nixos.nix": nixosNix, "home-manager.nix": homeManagerNix} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := json.Marshal(append([]string{}, uses...)) // a JSON list of strings is a Nix list, but for its commas
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Run(t, dir, "--eval", "--strict", "--json", "nixos.nix", "--arg", "src", src, "--arg", "module", module,
+		"--arg", "host", "./host.nix", "--arg", "real", strings.ReplaceAll(string(list), ",", " "))
+	var h Host
+	if err := json.Unmarshal(out, &h); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return h
 }

@@ -18,10 +18,14 @@ type Style string
 const (
 	Impermanence Style = "impermanence" // environment.persistence (nix-community/impermanence)
 	Preservation Style = "preservation" // preservation.preserveAt (nix-community/preservation)
+	// HomeManager writes home paths for impermanence's Home Manager module
+	// (home-manager.users.NAME.home.persistence), system paths as
+	// Impermanence does.
+	HomeManager Style = "home-manager"
 )
 
 // Styles lists the styles, for flags.
-var Styles = []Style{Impermanence, Preservation}
+var Styles = []Style{Impermanence, Preservation, HomeManager}
 
 // early lists the paths preservation must set up in the initrd or as
 // symlinks (preservation docs/src/examples.md and impermanence-migration.md).
@@ -58,13 +62,27 @@ func (p Persistence) Nix(style Style) []byte {
 	w.line(1, option+"."+nixString(string(p.Storage))+" = {")
 	w.entries(2, "directories", "directory", p.Directories, style, false)
 	w.entries(2, "files", "file", p.Files, style, false)
+	var homeManager []Home
 	for _, h := range p.Users {
+		// root's home stays with the system: Home Manager rarely manages
+		// root, and a home-manager.users entry makes a Home Manager
+		// configuration for an account that had none.
+		if style == HomeManager && h.Name != "root" {
+			homeManager = append(homeManager, h)
+			continue
+		}
 		w.line(2, "users."+nixAttrName(string(h.Name))+" = {")
 		w.entries(3, "directories", "directory", h.Directories, style, true)
 		w.entries(3, "files", "file", h.Files, style, true)
 		w.line(2, "};")
 	}
 	w.line(1, "};")
+	for _, h := range homeManager {
+		w.line(1, "home-manager.users."+nixAttrName(string(h.Name))+".home.persistence."+nixString(string(p.Storage))+" = {")
+		w.entries(2, "directories", "directory", h.Directories, style, true)
+		w.entries(2, "files", "file", h.Files, style, true)
+		w.line(1, "};")
+	}
 	w.line(0, "}")
 	return w.buf.Bytes()
 }
@@ -140,7 +158,7 @@ func (w *nixWriter) entry(depth int, key string, e Entry, style Style, inHome bo
 	if style == Preservation && !inHome {
 		attrs = append(attrs, early[string(e.Path)]...)
 	}
-	if key == "file" && style == Impermanence {
+	if key == "file" && style != Preservation {
 		attrs = nil // impermanence sets a file's parent directory, not the file
 	}
 	if len(attrs) == 0 {

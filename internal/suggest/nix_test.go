@@ -24,7 +24,8 @@ var adversarial = []string{
 
 // evalPaths evaluates a snippet with nix-instantiate and returns, as Nix
 // sees them, the storage paths, then for each location its directories and
-// files, then for each user (by name) the name, directories and files.
+// files, then for each user (by name) the name, directories and files,
+// then the same for each Home Manager user.
 func evalPaths(t testing.TB, snippet []byte) []string {
 	t.Helper()
 	dir := t.TempDir()
@@ -38,20 +39,22 @@ let
   get = e: if builtins.isString e then e else if e ? directory then e.directory else e.file;
   entries = l: map get (l.directories or [ ]) ++ map get (l.files or [ ]);
   users = l: builtins.concatLists (map (n: [ n ] ++ entries l.users.${n}) (builtins.attrNames (l.users or { })));
+  hm = m.home-manager.users or { };
+  hmUsers = builtins.concatLists (map (n: [ n ] ++ builtins.concatLists (map entries (builtins.attrValues hm.${n}.home.persistence))) (builtins.attrNames hm));
 in
-builtins.attrNames locs ++ builtins.concatLists (map (l: entries l ++ users l) (builtins.attrValues locs))
+builtins.attrNames locs ++ builtins.concatLists (map (l: entries l ++ users l) (builtins.attrValues locs)) ++ hmUsers
 `
 	return nixtest.Strings(t, nixtest.Run(t, dir, "--eval", "--strict", "--json", "-E", expr))
 }
 
-// checkRoundTrip renders p in both styles and checks that Nix evaluates
+// checkRoundTrip renders p in every style and checks that Nix evaluates
 // every path and name back to exactly what p holds, and that the real
 // module accepts the snippet and reads back what p means. Unknown entries
 // are commented out; uncommented, they too evaluate, with the module.
 func checkRoundTrip(t testing.TB, p Persistence) {
 	t.Helper()
-	want, all := expectedStrings(p, false), expectedStrings(p, true)
 	for _, style := range Styles {
+		want, all := expectedStrings(p, style, false), expectedStrings(p, style, true)
 		snippet := p.Nix(style)
 		compareStrings(t, string(style), evalPaths(t, snippet), want)
 		checkModule(t, p, style, snippet)
@@ -65,17 +68,22 @@ func checkRoundTrip(t testing.TB, p Persistence) {
 	}
 }
 
-// expectedStrings lists what evalPaths should give for p: the storage
-// path, the paths of the entries (all, or only the ones not commented
-// out) and the user names, sorted when all.
-func expectedStrings(p Persistence, all bool) []string {
+// expectedStrings lists what evalPaths should give for p in style: the
+// storage path, the paths of the entries (all, or only the ones not
+// commented out) and the user names, sorted when all. Home Manager's users
+// come after the system's (root).
+func expectedStrings(p Persistence, style Style, all bool) []string {
 	want := []string{string(p.Storage)}
 	for _, e := range append(slices.Clone(p.Directories), p.Files...) {
 		if all || !e.Unknown {
 			want = append(want, string(e.Path))
 		}
 	}
-	for _, h := range p.Users {
+	users := slices.Clone(p.Users)
+	if i := slices.IndexFunc(users, func(h Home) bool { return h.Name == "root" }); style == HomeManager && i > 0 {
+		users = append(append([]Home{users[i]}, users[:i]...), users[i+1:]...)
+	}
+	for _, h := range users {
 		want = append(want, string(h.Name))
 		for _, e := range append(slices.Clone(h.Directories), h.Files...) {
 			if all || !e.Unknown {
@@ -134,7 +142,8 @@ func known(p Persistence) Persistence {
 // checks that what the module reads back, defaults filled in, is what p
 // means: every active entry, none of the commented-out ones, owners, modes
 // and preservation's how and inInitrd. The module's users are those of
-// nixtest's stub: home /home/NAME, group "users" (root: /root, "root").
+// nixtest's stub: home /home/NAME, group "users" (root: /root, "root");
+// Home Manager's users are every one but root.
 func checkModule(t testing.TB, p Persistence, style Style, snippet []byte) {
 	t.Helper()
 	var want []nixtest.Entry
@@ -160,9 +169,12 @@ func checkModule(t testing.TB, p Persistence, style Style, snippet []byte) {
 				}
 			}
 		}
-		if style == Impermanence && kind == "file" {
+		if style != Preservation && kind == "file" {
 			want = append(want, w) // impermanence has no owner or mode for a file
 			return
+		}
+		if style == HomeManager && user != "" && user != "root" {
+			group = "" // Home Manager does not know the user's group: impermanence's NixOS module fills it in
 		}
 		w.Owner, w.Group, w.Mode = cmp.Or(string(e.User), owner), cmp.Or(string(e.Group), group), cmp.Or(e.Mode, mode)
 		if style == Preservation {
