@@ -85,29 +85,37 @@ type persistenceEntries struct {
 
 // persistenceEntry is a string or an attrset with directory or file, as
 // the options' coercedTo types allow.
-type persistenceEntry string
+type persistenceEntry struct {
+	path string
+	// intermediate is a parent directory that preservation's evaluated
+	// options add (how = "_intermediate") so that it can create it with
+	// the right owner: it is created, not persisted.
+	intermediate bool
+}
 
 func (e *persistenceEntry) UnmarshalJSON(b []byte) error {
 	var s string
 	if json.Unmarshal(b, &s) == nil {
-		*e = persistenceEntry(s)
+		e.path = s
 		return nil
 	}
 	var attrs struct {
 		Directory *string `json:"directory"`
 		File      *string `json:"file"`
+		How       string  `json:"how"`
 	}
 	if err := json.Unmarshal(b, &attrs); err != nil {
 		return err
 	}
 	switch {
 	case attrs.Directory != nil:
-		*e = persistenceEntry(*attrs.Directory)
+		e.path = *attrs.Directory
 	case attrs.File != nil:
-		*e = persistenceEntry(*attrs.File)
+		e.path = *attrs.File
 	default:
 		return fmt.Errorf("entry %s has neither directory nor file", b)
 	}
+	e.intermediate = attrs.How == "_intermediate"
 	return nil
 }
 
@@ -142,11 +150,17 @@ func ParseDeclared(data []byte, users []User) (declared []Declared, storage []st
 			continue
 		}
 		storage = append(storage, where)
-		add := func(base string, entries []persistenceEntry, kind string) {
+		add := func(home string, entries []persistenceEntry, kind string) {
 			for _, e := range entries {
-				p := path.Clean("/" + string(e)) // a leading / is ignored under users, as impermanence's concatPaths does
-				if base != "" {
-					p = path.Join(base, p)
+				if e.intermediate {
+					continue
+				}
+				p := path.Clean("/" + e.path)
+				// A user's entries are relative to the home (impermanence's
+				// concatPaths ignores a leading /), except in preservation's
+				// evaluated options, which already hold the absolute path.
+				if home != "" && p != home && !strings.HasPrefix(p, home+"/") {
+					p = path.Join(home, p)
 				}
 				declared = append(declared, Declared{Path: p, Reason: fmt.Sprintf("declared in %q %s", where, kind)})
 			}

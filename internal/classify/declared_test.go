@@ -20,6 +20,14 @@ func TestParseDeclared(t *testing.T) {
 		// preservation, with plain strings where the options allow them
 		{"preservation", `{"/persist": {"directories": ["/var/lib/nixos"], "files": [{"file": "/etc/machine-id", "how": "symlink", "inInitrd": true}],
 			"users": {"alice": {"directories": [{"directory": "/.ssh", "mode": "0700"}], "files": [".zsh_history"]}}}}`},
+		// preservation as nix eval --json prints its evaluated options: user
+		// paths already joined to the home, and the parents it only creates
+		// (how = "_intermediate") listed among the directories
+		{"preservation evaluated", `{"/persist": {"directories": [{"directory": "/var/lib", "how": "_intermediate"}, {"directory": "/var/lib/nixos", "how": "bindmount"}],
+			"files": [{"file": "/etc/machine-id", "how": "symlink", "inInitrd": true}],
+			"users": {"alice": {"home": "/home/alice", "username": "alice",
+				"directories": [{"directory": "/home/alice", "how": "_intermediate"}, {"directory": "/home/alice/.ssh", "how": "bindmount", "mode": "0700"}],
+				"files": [{"file": "/home/alice/.zsh_history", "how": "bindmount"}]}}}}`},
 	} {
 		declared, storage, err := ParseDeclared([]byte(tc.json), users)
 		if err != nil {
