@@ -198,3 +198,11 @@ func cleanRel(name string) string {
 	}
 	return name
 }
+
+// Owner returns the owner and permission bits of a path of the audited
+// root, without following a final symlink; symlinks above it resolve
+// inside the root, never onto the host (Lstat).
+func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
+	c, err := t.Lstat(name)
+	return c.UID, c.GID, c.Mode, err
+}

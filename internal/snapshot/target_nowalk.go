@@ -12,8 +12,3 @@ import (
 func openWalk(opts Options, live bool) (*Target, error) {
 	return nil, fmt.Errorf("walk source on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
-
-// Owner is never reached: Open fails.
-func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
-	return 0, 0, 0, errors.ErrUnsupported
-}

@@ -5,7 +5,6 @@ package snapshot
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -88,17 +87,4 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 		return walkDirs(ctx, walk, rootFd, baseFd, emit, problem)
 	}
 	return t, nil
-}
-
-// Owner returns the owner and permission bits of a path of the audited
-// root, without following a final symlink.
-func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
-	if t.Root == nil {
-		return 0, 0, 0, &os.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
-	}
-	st, err := statAt(int(t.Root.Fd()), cleanRel(name))
-	if err != nil {
-		return 0, 0, 0, &os.PathError{Op: "stat", Path: name, Err: err}
-	}
-	return st.uid, st.gid, st.mode & 0o7777, nil
 }

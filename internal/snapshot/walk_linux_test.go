@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,4 +49,28 @@ func TestWalkNoBaseline(t *testing.T) {
 		}
 	}
 	compare(t, got, want, "walk")
+}
+
+// TestOwnerStaysInRoot: suggest reads the owners of anchors with Owner; a
+// symlink in the audited root (/escape → /) must not lead it onto the
+// host, whose /etc/passwd exists where the root has none.
+func TestOwnerStaysInRoot(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Symlink("/", filepath.Join(root, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "state"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	target, err := snapshot.Open(snapshot.Options{Source: change.Walk, Root: root, Baseline: snapshot.NoBaseline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	if uid, gid, mode, err := target.Owner("/escape/etc/passwd"); err == nil {
+		t.Errorf("Owner followed /escape out of the root: %d:%d %#o", uid, gid, mode)
+	}
+	if _, _, mode, err := target.Owner("/state"); err != nil || mode != 0o750 {
+		t.Errorf("Owner(/state) = %#o, %v", mode, err)
+	}
 }
