@@ -3,6 +3,7 @@ package nixtest
 import (
 	"bytes"
 	_ "embed"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/testenv"
 )
 
 //go:embed eval.nix
@@ -28,10 +30,7 @@ func Instantiate(t testing.TB) string {
 	t.Helper()
 	nix, err := exec.LookPath("nix-instantiate")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("nix-instantiate is missing, and CI is set: install nix-bin")
-		}
-		t.Skip("needs nix-instantiate (apt-get install nix-bin)")
+		testenv.SkipOrFail(t, "needs nix-instantiate (apt-get install nix-bin)")
 	}
 	return nix
 }
@@ -42,10 +41,7 @@ func modules(t testing.TB) string {
 	_, self, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(self), "..", "..", "..", "shared", "nix")
 	if _, err := os.Stat(filepath.Join(dir, "nixpkgs.lib", "lib")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the real Nix modules are missing, and CI is set: %v", err)
-		}
-		t.Skipf("needs the offline impermanence, preservation and nixpkgs lib next to the repository (../shared/nix): %v", err)
+		testenv.SkipOrFail(t, fmt.Sprintf("needs the offline impermanence, preservation and nixpkgs lib next to the repository (../shared/nix): %v", err))
 	}
 	return dir
 }
