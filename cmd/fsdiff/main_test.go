@@ -22,17 +22,28 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// TestMain runs the tests, or, when a script of TestScript runs this test
+// binary under the name fsdiff, the command itself (testscript.Main).
 func TestMain(m *testing.M) {
+	testscript.Main(tests{m}, map[string]func(){"fsdiff": main})
+}
+
+// tests runs the tests and removes what they built. The command a script
+// runs skips it: it has the script's own environment.
+type tests struct{ m *testing.M }
+
+func (t tests) Run() int {
 	// The developer's own rules must not change what the tests see.
 	os.Setenv("XDG_CONFIG_HOME", "/nonexistent-fsdiff-test-config")
-	code := m.Run()
+	code := t.m.Run()
 	imagetest.Cleanup()
 	if binary.path != "" {
 		os.RemoveAll(filepath.Dir(binary.path))
 	}
-	os.Exit(code)
+	return code
 }
 
 // auditImage runs an audit of an image's root that must succeed.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/testenv"
 )
 
 //go:embed eval.nix
@@ -43,10 +45,7 @@ func tool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing, and CI is set: install nix-bin", name)
-		}
-		t.Skipf("needs %s (apt-get install nix-bin)", name)
+		testenv.SkipOrFail(t, "needs "+name+" (apt-get install nix-bin)")
 	}
 	return path
 }
@@ -72,10 +71,7 @@ func modules(t testing.TB) string {
 	_, self, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(self), "..", "..", "..", "shared", "nix")
 	if _, err := os.Stat(filepath.Join(dir, "nixpkgs.lib", "lib")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the real Nix modules are missing, and CI is set: %v", err)
-		}
-		t.Skipf("needs the offline impermanence, preservation and nixpkgs lib next to the repository (../shared/nix): %v", err)
+		testenv.SkipOrFail(t, fmt.Sprintf("needs the offline impermanence, preservation and nixpkgs lib next to the repository (../shared/nix): %v", err))
 	}
 	return dir
 }
