@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 )
@@ -65,6 +66,7 @@ func exitCode(err error, stderr io.Writer) int {
 func hint(err error) string {
 	var notBtrfs *snapshot.NotBtrfsError
 	var input inputError
+	var auditInput *audit.InputError
 	switch {
 	case errors.As(err, new(flagError)):
 		return "" // the usage follows
@@ -100,6 +102,8 @@ func hint(err error) string {
 		return "pass --force to replace it"
 	case errors.As(err, &input) && errors.Is(err, fs.ErrNotExist):
 		return inputHints[input.what]
+	case errors.As(err, &auditInput) && errors.Is(err, fs.ErrNotExist):
+		return inputHints[auditInputs[auditInput.Input]]
 	case errors.Is(err, fs.ErrNotExist):
 		return "check the path; btrfs subvolume list DIR shows the subvolumes of a mounted btrfs filesystem"
 	}
@@ -116,6 +120,13 @@ type inputError struct {
 
 func (e inputError) Error() string { return e.err.Error() }
 func (e inputError) Unwrap() error { return e.err }
+
+// auditInputs name the flags that give the inputs of an audit.
+var auditInputs = map[audit.Input]string{
+	audit.RuleFile:     "--rules",
+	audit.DeclaredFile: "--declared",
+	audit.SendStream:   "--send-stream",
+}
 
 // inputHints say what to do about an input that does not exist.
 var inputHints = map[string]string{
