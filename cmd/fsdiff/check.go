@@ -62,7 +62,7 @@ Exit status:
 	for _, t := range classify.DefaultThresholds {
 		defaults = append(defaults, t.String())
 	}
-	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories (persist, unknown, persisted, ephemeral, managed), persist:PRIORITY for persist at that priority or above")
+	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories ("+classify.CategoryList(", ", ", ")+"), persist:PRIORITY for persist at that priority or above")
 	f.StringVarP(&opts.format, "format", "f", "", "table, tsv (the failing anchors), or json for the report (default: table on a terminal, tsv otherwise)")
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
