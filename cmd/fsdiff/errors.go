@@ -94,6 +94,10 @@ func hint(err error) string {
 		return "--root and --baseline name a subvolume by its path under the top level (root, old_roots/<ts>) or by its absolute directory"
 	case errors.Is(err, snapshot.ErrReadOnly):
 		return "fsdiff never makes a read-only filesystem writable: pass --source btrfs (no deletions or renames) or --source walk, which need no snapshot"
+	case errors.Is(err, snapshot.ErrWalkRelative):
+		return "the walk source compares directories: pass --root and --baseline as absolute directories, or --baseline none"
+	case errors.Is(err, snapshot.ErrNoRoot) && errors.Is(err, errors.ErrUnsupported):
+		return "pass --root DIR and --baseline DIR or none"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
 	case errors.Is(err, errIncomplete):

@@ -35,7 +35,7 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Si
 		// Nothing to compare with: every entry of the root is created, as the
 		// walk reports against nothing. The root directory itself is what is
 		// audited, not a change.
-		o.t.note("baseline: none (--baseline none): every entry of the root is created (generation 0)")
+		o.t.note("baseline: none, as given: every entry of the root is created (generation 0)")
 		return Since{}, nil, nil
 	case o.opts.Baseline != "":
 		var top *os.File
@@ -57,7 +57,7 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Si
 		if base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == id }); !ok {
 			return Since{}, nil, fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
 		}
-		reason = "given by --baseline"
+		reason = "as given"
 	default:
 		var ok bool
 		if !root.ParentUUID.IsZero() {

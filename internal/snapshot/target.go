@@ -68,7 +68,7 @@ func cmpSource(s, otherwise change.SourceName) change.SourceName {
 // snapshot directory.
 var LiveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run", "/.zfs"}
 
-// NoBaseline is the --baseline that compares with nothing.
+// NoBaseline is the Options.Baseline that compares with nothing.
 const NoBaseline = "none"
 
 // Open finds the root to audit, its baseline and the source that compares
@@ -174,6 +174,9 @@ var (
 	// ErrSendPathTooLong: the kernel's send names every entry by its full
 	// path and fails (ENAMETOOLONG) on a tree with a path over PATH_MAX.
 	ErrSendPathTooLong = errors.New("the tree holds a path longer than btrfs send can handle")
+	// ErrWalkRelative: the walk compares directories, which it names by
+	// absolute path.
+	ErrWalkRelative = errors.New("the walk source takes an absolute directory")
 	// ErrReadOnly: the send source needs a snapshot, which a read-only
 	// filesystem or mount forbids, and fsdiff never makes one writable.
 	ErrReadOnly = errors.New("read-only")

@@ -210,15 +210,15 @@ func (o *opener) topLevel() (*os.File, error) {
 			return nil, fmt.Errorf("reading subvolume ID of %q: %w", o.opts.Mount, permissionError(err))
 		}
 		if id != topLevelID {
-			return nil, fmt.Errorf("--mount %q is subvolume %d, %w", o.opts.Mount, id, ErrNotTopLevel)
+			return nil, fmt.Errorf("top level %q is subvolume %d, %w", o.opts.Mount, id, ErrNotTopLevel)
 		}
 		o.t.Info.TopLevel = o.opts.Mount
-		o.t.note("top level: %s (--mount)", o.opts.Mount)
+		o.t.note("top level: %s, as given", o.opts.Mount)
 	case o.opts.Device != "":
 		if o.top, err = o.mountDetached(o.opts.Device, false); err != nil {
 			return nil, err
 		}
-		o.t.note("top level: %s mounted read-only, detached and private (--device)", o.opts.Device)
+		o.t.note("top level: %s, as given, mounted read-only, detached and private", o.opts.Device)
 	default:
 		m, err := o.liveRoot()
 		if err != nil {
@@ -290,7 +290,7 @@ func (o *opener) mountDetached(device string, writable bool) (*os.File, error) {
 
 func (o *opener) openRoot() (*os.File, error) {
 	if filepath.IsAbs(o.opts.Root) {
-		o.rootReason, o.rootPath = "given by --root", o.opts.Root
+		o.rootReason, o.rootPath = "as given", o.opts.Root
 		return o.openSubvolume(nil, o.opts.Root)
 	}
 	top, err := o.topLevel()
@@ -299,7 +299,7 @@ func (o *opener) openRoot() (*os.File, error) {
 	}
 	rel := o.opts.Root
 	if rel != "" {
-		o.rootReason = "given by --root"
+		o.rootReason = "as given"
 	} else {
 		m, err := o.liveRoot()
 		if err != nil {

@@ -29,7 +29,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 		root, live = "/", true // the running system's root, however it was chosen
 	}
 	if !filepath.IsAbs(root) {
-		return nil, fmt.Errorf("--root %q: the walk source takes an absolute directory", root)
+		return nil, fmt.Errorf("root %q: %w", root, ErrWalkRelative)
 	}
 	fd, err := openDirAt(unix.AT_FDCWD, root)
 	if err != nil {
@@ -56,7 +56,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	case base == "":
 		return nil, fmt.Errorf("%w to walk %s against", ErrNoBaseline, root)
 	case !filepath.IsAbs(base):
-		return nil, fmt.Errorf("--baseline %q: the walk source takes an absolute directory or none", base)
+		return nil, fmt.Errorf("baseline %q: %w", base, ErrWalkRelative)
 	default:
 		fd, err := openDirAt(unix.AT_FDCWD, base)
 		if err != nil {
@@ -70,7 +70,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 		t.note("baseline: directory %s", base)
 	}
 	if walk.Content {
-		t.note("comparing the content of regular files whose metadata is equal (--content)")
+		t.note("comparing the content of regular files whose metadata is equal")
 	}
 	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
 		// Fresh descriptors of the views, which the walk reads and closes.
