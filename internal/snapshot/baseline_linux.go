@@ -23,7 +23,7 @@ import (
 // (otransid), including what was written in that same transaction, and
 // nothing it writes later is older than the next one.
 
-// findBaseline picks the baseline: --baseline, else the subvolume the root
+// findBaseline picks the baseline: Options.Baseline, else the subvolume the root
 // was snapshotted from, else a conventionally named blank snapshot that can
 // be its baseline, else the root's own creation; and the cutoff.
 func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Since, *btrfs.SubvolInfo, error) {

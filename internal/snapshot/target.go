@@ -32,30 +32,6 @@ type Options struct {
 	SendStream string
 }
 
-// openStream opens a saved send stream: no root, no btrfs. What a stream
-// cannot say (the type of a baseline entry it only unlinks, moves or
-// changes the metadata of; whether only an atime changed) is left unknown
-// or guessed; see StreamOptions.
-func openStream(opts Options) (*Target, error) {
-	t := &Target{Info: change.Info{Source: change.SendStream, Root: opts.SendStream}}
-	var r *os.File
-	if opts.SendStream == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(opts.SendStream)
-		if err != nil {
-			return nil, err
-		}
-		t.closers = append(t.closers, f.Close)
-		r = f
-	}
-	t.note("source: the send stream in %s", opts.SendStream)
-	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
-		return StreamChanges(r, StreamOptions{}, emit)
-	}
-	return t, nil
-}
-
 func cmpSource(s, otherwise change.SourceName) change.SourceName {
 	if s == "" || s == change.Auto {
 		return otherwise
@@ -118,7 +94,7 @@ type Since struct {
 type Target struct {
 	Info    change.Info
 	Root    *os.File
-	scan    func(ctx context.Context, emit func(change.Change) error, problem func(error)) error
+	source  Source
 	closers []func() error
 
 	liveMounts []Mount
@@ -127,7 +103,7 @@ type Target struct {
 // Changes streams the changes of the root since its baseline to emit, and
 // what could not be read but did not stop the scan to problem.
 func (t *Target) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
-	return t.scan(ctx, emit, problem)
+	return t.source.Changes(ctx, emit, problem)
 }
 
 // LiveMounts returns the mount table when the audited root is the one
