@@ -15,6 +15,7 @@ import (
 
 	"github.com/dennwc/btrfs"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot/sendstream"
 	"golang.org/x/sys/unix"
 )
 
@@ -85,8 +86,8 @@ func (s sendSource) Changes(ctx context.Context, emit func(change.Change) error,
 	defer snap.remove()
 	var dirs []change.Change // baseline directories whose entries changed
 	err = sendStream(ctx, snap.f, s.baseID, func(stream *os.File) error {
-		opts := StreamOptions{Since: s.since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(s.basePath), Names: linkNames(snap.f)}
-		return StreamChanges(stream, opts, func(c change.Change) error {
+		opts := sendstream.Options{Since: s.since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(s.basePath), Names: linkNames(snap.f)}
+		return sendstream.Changes(stream, opts, func(c change.Change) error {
 			if c.Type == change.Dir && (c.Kind == change.Modified || c.Kind == change.Renamed || c.Kind == change.Deleted) {
 				dirs = append(dirs, c)
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot/sendstream"
 )
 
 // Source finds what changed in an opened root since its baseline. Each
@@ -24,7 +25,7 @@ type Source interface {
 // openStream opens a saved send stream: no root, no btrfs. What a stream
 // cannot say (the type of a baseline entry it only unlinks, moves or
 // changes the metadata of; whether only an atime changed) is left unknown
-// or guessed; see StreamOptions.
+// or guessed; see sendstream.Options.
 func openStream(opts Options) (*Target, error) {
 	t := &Target{Info: change.Info{Source: change.SendStream, Root: opts.SendStream}}
 	var r *os.File
@@ -47,5 +48,5 @@ func openStream(opts Options) (*Target, error) {
 type streamSource struct{ r io.Reader }
 
 func (s streamSource) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
-	return StreamChanges(s.r, StreamOptions{}, emit)
+	return sendstream.Changes(s.r, sendstream.Options{}, emit)
 }

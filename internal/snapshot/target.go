@@ -177,3 +177,7 @@ func cleanRel(name string) string {
 	}
 	return name
 }
+
+// firstFreeObjectID is the inode number of a btrfs subvolume's root
+// directory (BTRFS_FIRST_FREE_OBJECTID, linux/btrfs_tree.h).
+const firstFreeObjectID = 256
