@@ -11,9 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
-	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/pflag"
 )
@@ -69,100 +68,59 @@ func (f sourceFlag) Set(v string) error {
 
 func (f sourceFlag) Type() string { return "source" }
 
-// audited is an audit done: the open target, its classifier, its
-// classified changes in report order, and the files of the audited root
-// classification read.
-type audited struct {
-	target     *snapshot.Target
-	classifier *classify.Classifier
-	entries    []classify.Entry
-	files      rootFiles
-	// incomplete is set when something could not be read: the answer is
-	// still printed, then the command fails with it.
-	incomplete error
-	problems   []error // everything that could not be read, vanished entries included
+// auditOptions turns the flags into the options of an audit whose notes
+// (-v) and warnings go to stderr.
+func (o *targetOptions) auditOptions(g *globalOptions, stderr io.Writer) audit.Options {
+	return audit.Options{
+		ClassifyOptions: g.classifyOptions(o.notes(stderr)),
+		Target:          o.Options,
+		Warn: func(err error) {
+			if o.verbose || !errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(stderr, "fsdiff: warning: %v\n", err)
+			}
+		},
+	}
 }
 
-// audit opens the target, scans it and classifies every change. The caller
-// closes a.target.
-func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Writer) (_ *audited, err error) {
-	a, err := openAudit(g, o, stderr)
+// openAudit opens the audit the flags name. explain judges paths with its
+// classifier. The caller closes a.Target.
+func openAudit(g *globalOptions, o *targetOptions, stderr io.Writer) (*audit.Audit, error) {
+	a, err := audit.Open(o.auditOptions(g, stderr))
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			a.target.Close()
-		}
-	}()
-	vanished, unreadable := 0, 0
-	err = a.target.Changes(ctx, func(c change.Change) error {
-		a.entries = append(a.entries, classify.Entry{Change: c, Verdict: a.classifier.Classify(c)})
-		return nil
-	}, func(err error) {
-		a.problems = append(a.problems, err)
-		if errors.Is(err, fs.ErrNotExist) {
-			vanished++
-		} else {
-			unreadable++
-		}
-		if o.verbose || !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "fsdiff: warning: %v\n", err)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if vanished > 0 {
-		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", vanished)
-	}
-	if unreadable > 0 {
-		a.incomplete = fmt.Errorf("%d entries could not be read: the audit is incomplete: %w", unreadable, errIncomplete)
-	}
-	report.Sort(a.entries)
-	return a, nil
-}
-
-// openAudit opens the target and builds the classifier of its audit: the
-// rules, the audited root's /etc/.clean, /etc/passwd and /etc/group, and
-// what is mounted over it. explain judges paths with the same classifier.
-// The caller closes a.target.
-func openAudit(g *globalOptions, o *targetOptions, stderr io.Writer) (_ *audited, err error) {
-	rules, err := g.loadRules(o.notes(stderr)) // a mistake in a rule file fails before anything is read
-	if err != nil {
-		return nil, err
-	}
-	target, err := snapshot.Open(o.Options)
-	if err != nil && o.SendStream != "" {
-		return nil, inputError{"--send-stream", err}
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			target.Close()
-		}
-	}()
-	if o.verbose {
-		for _, d := range target.Info.Decisions {
-			fmt.Fprintf(stderr, "fsdiff: %s\n", d)
-		}
-	}
-	if target.Info.Source == change.Btrfs && target.Info.Baseline == "" && o.Baseline == "" {
+	if info := a.Target.Info; info.Source == change.Btrfs && info.Baseline == "" && o.Baseline == "" {
 		fmt.Fprintln(stderr, "fsdiff: note: no blank snapshot found; listing everything since the root was created")
 		fmt.Fprintln(stderr, "fsdiff: hint: if you keep a blank snapshot, pass --baseline SUBVOL")
 	}
-	a := &audited{target: target}
-	for name, dst := range map[string]*[]byte{"/etc/.clean": &a.files.etcClean, "/etc/passwd": &a.files.passwd, "/etc/group": &a.files.group} {
-		if *dst, err = target.ReadFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "fsdiff: warning: %v; classification will be less exact\n", err)
-		}
-	}
-	if a.classifier, err = g.classifier(rules, a.files, target.LiveMounts()); err != nil {
-		return nil, err
-	}
 	return a, nil
+}
+
+// scan opens the audit the flags name, scans it and classifies every
+// change. The caller closes a.Target.
+func scan(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Writer) (*audit.Audit, *audit.Result, error) {
+	a, err := openAudit(g, o, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := a.Run(ctx)
+	if err != nil {
+		a.Target.Close()
+		return nil, nil, err
+	}
+	if r.Vanished > 0 {
+		fmt.Fprintf(stderr, "fsdiff: warning: %d entries vanished while the scan ran and are not listed (-v lists them)\n", r.Vanished)
+	}
+	return a, r, nil
+}
+
+// incomplete is the error of an audit that could not read everything: the
+// answer is still printed, then the command fails with it.
+func incomplete(r *audit.Result) error {
+	if r.Unreadable == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d entries could not be read: the audit is incomplete: %w", r.Unreadable, errIncomplete)
 }
 
 var errIncomplete = errors.New("see the warnings above")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
@@ -61,7 +62,7 @@ Exit status:
 	for _, t := range classify.DefaultThresholds {
 		defaults = append(defaults, t.String())
 	}
-	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories (persist, unknown, persisted, ephemeral, managed), persist:PRIORITY for persist at that priority or above")
+	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories ("+classify.CategoryList(", ", ", ")+"), persist:PRIORITY for persist at that priority or above")
 	f.StringVarP(&opts.format, "format", "f", "", "table, tsv (the failing anchors), or json for the report (default: table on a terminal, tsv otherwise)")
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
@@ -89,15 +90,15 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 		return flagError{fmt.Errorf("unknown --format %q: want table, tsv or json", o.format)}
 	}
 	start := time.Now()
-	a, err := audit(ctx, o.global, &o.target, stderr)
+	a, res, err := scan(ctx, o.global, &o.target, stderr)
 	if err != nil {
 		return err
 	}
-	defer a.target.Close()
-	r := report.NewCheckReport(a.entries, failOn, a.target.Info)
+	defer a.Target.Close()
+	r := report.NewCheckReport(res.Entries, failOn, a.Target.Info)
 	r.Version, r.Time, r.Duration = version(), now(), time.Since(start).Seconds()
-	r.Host = header(a).Host
-	for _, p := range a.problems {
+	r.Host = a.Host()
+	for _, p := range res.Problems {
 		r.Errors = append(r.Errors, p.Error())
 	}
 
@@ -133,12 +134,12 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 			return err
 		}
 	default:
-		if err := writeCheck(stdout, a, r); err != nil {
+		if err := writeCheck(stdout, a, res, r); err != nil {
 			return err
 		}
 	}
-	if a.incomplete != nil {
-		return a.incomplete
+	if err := incomplete(res); err != nil {
+		return err
 	}
 	if failing := r.Failing(); len(failing) > 0 {
 		paths := 0
@@ -151,10 +152,10 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 }
 
 // writeCheck prints the failing anchors, then the Nix that declares them.
-func writeCheck(w io.Writer, a *audited, r *report.CheckReport) error {
+func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport) error {
 	failing := r.Failing()
 	if len(failing) == 0 {
-		_, err := fmt.Fprintf(w, "no undeclared state: %d changed paths, none %s\n", len(a.entries), strings.Join(r.FailOn, " or "))
+		_, err := fmt.Fprintf(w, "no undeclared state: %d changed paths, none %s\n", len(res.Entries), strings.Join(r.FailOn, " or "))
 		return err
 	}
 	rows := make([][]string, len(failing))
@@ -167,8 +168,7 @@ func writeCheck(w io.Writer, a *audited, r *report.CheckReport) error {
 	// The suggestion holds the persist anchors (optional ones too, which the
 	// default thresholds report without failing) and, commented out, the
 	// unknown ones.
-	p := suggest.Build(a.entries, suggest.Options{Storage: storageOf(a.target.LiveMounts()), Header: header(a),
-		Users: classify.ParsePasswd(a.files.passwd), Groups: classify.ParseGroup(a.files.group), Stat: ownerOf(a)})
+	p := suggest.Build(res.Entries, suggestOptionsOf(a, ""))
 	if _, err := fmt.Fprintln(w, "\nTo declare it (fsdiff suggest prints this with every option):"); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 )
@@ -65,6 +66,7 @@ func exitCode(err error, stderr io.Writer) int {
 func hint(err error) string {
 	var notBtrfs *snapshot.NotBtrfsError
 	var input inputError
+	var auditInput *audit.InputError
 	switch {
 	case errors.As(err, new(flagError)):
 		return "" // the usage follows
@@ -92,6 +94,10 @@ func hint(err error) string {
 		return "--root and --baseline name a subvolume by its path under the top level (root, old_roots/<ts>) or by its absolute directory"
 	case errors.Is(err, snapshot.ErrReadOnly):
 		return "fsdiff never makes a read-only filesystem writable: pass --source btrfs (no deletions or renames) or --source walk, which need no snapshot"
+	case errors.Is(err, snapshot.ErrWalkRelative):
+		return "the walk source compares directories: pass --root and --baseline as absolute directories, or --baseline none"
+	case errors.Is(err, snapshot.ErrNoRoot) && errors.Is(err, errors.ErrUnsupported):
+		return "pass --root DIR and --baseline DIR or none"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
 	case errors.Is(err, errIncomplete):
@@ -100,6 +106,8 @@ func hint(err error) string {
 		return "pass --force to replace it"
 	case errors.As(err, &input) && errors.Is(err, fs.ErrNotExist):
 		return inputHints[input.what]
+	case errors.As(err, &auditInput) && errors.Is(err, fs.ErrNotExist):
+		return inputHints[auditInputs[auditInput.Input]]
 	case errors.Is(err, fs.ErrNotExist):
 		return "check the path; btrfs subvolume list DIR shows the subvolumes of a mounted btrfs filesystem"
 	}
@@ -116,6 +124,13 @@ type inputError struct {
 
 func (e inputError) Error() string { return e.err.Error() }
 func (e inputError) Unwrap() error { return e.err }
+
+// auditInputs name the flags that give the inputs of an audit.
+var auditInputs = map[audit.Input]string{
+	audit.RuleFile:     "--rules",
+	audit.DeclaredFile: "--declared",
+	audit.SendStream:   "--send-stream",
+}
 
 // inputHints say what to do about an input that does not exist.
 var inputHints = map[string]string{

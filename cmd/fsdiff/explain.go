@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 
-	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 )
 
@@ -56,23 +53,19 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 			return flagError{fmt.Errorf("%q: explain takes absolute paths, as the audit reports them", p)}
 		}
 	}
-	var c *classify.Classifier
-	describe := describeHost
+	var a *audit.Audit
+	var err error
 	if o.target.given() {
-		a, err := openAudit(o.global, &o.target, stderr)
-		if err != nil {
+		if a, err = openAudit(o.global, &o.target, stderr); err != nil {
 			return err
 		}
-		defer a.target.Close()
-		if describe, err = describerOf(ctx, a.target, paths); err != nil {
-			return err
-		}
-		c = a.classifier
-	} else {
-		var err error
-		if c, _, err = o.global.liveClassifier(o.target.notes(stderr)); err != nil {
-			return err
-		}
+		defer a.Target.Close()
+	} else if a, err = audit.Live(o.global.classifyOptions(o.target.notes(stderr))); err != nil {
+		return err
+	}
+	describe, err := a.Describer(ctx, paths)
+	if err != nil {
+		return err
 	}
 	var b strings.Builder
 	for i, p := range paths {
@@ -80,7 +73,7 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 			b.WriteByte('\n')
 		}
 		ch := describe(p)
-		v, structural, matches := c.Explain(ch)
+		v, structural, matches := a.Classifier.Explain(ch)
 		fmt.Fprintf(&b, "%s (%s)\n", names.Escape(p), ch.Type)
 		fmt.Fprintf(&b, "  %s%s, anchor %s\n", v.Category, priority(v.Priority), names.Escape(v.Anchor))
 		fmt.Fprintf(&b, "  reason: %s\n", v.Reason)
@@ -108,7 +101,7 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 			b.WriteByte('\n')
 		}
 	}
-	_, err := io.WriteString(stdout, b.String())
+	_, err = io.WriteString(stdout, b.String())
 	return err
 }
 
@@ -117,70 +110,4 @@ func priority(p classify.Priority) string {
 		return ""
 	}
 	return " (" + p.String() + ")"
-}
-
-// asFile is a path that is not there, as explain classifies it: a regular
-// file.
-func asFile(path string) change.Change {
-	return change.Change{Path: path, Kind: change.Created, Type: change.File}
-}
-
-// describeHost returns path as a change: what the path is on this host, or
-// a regular file if it does not exist.
-func describeHost(path string) change.Change {
-	ch := asFile(path)
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return ch
-	}
-	switch m := fi.Mode(); {
-	case m.IsDir():
-		ch.Type = change.Dir
-	case m&fs.ModeSymlink != 0:
-		ch.Type = change.Symlink
-		ch.Target, _ = os.Readlink(path)
-	case m&fs.ModeNamedPipe != 0:
-		ch.Type = change.FIFO
-	case m&fs.ModeSocket != 0:
-		ch.Type = change.Socket
-	case m&fs.ModeCharDevice != 0:
-		ch.Type = change.CharDev
-	case m&fs.ModeDevice != 0:
-		ch.Type = change.BlockDev
-	}
-	return ch
-}
-
-// describerOf describes paths as the audit of t sees them: what is there
-// in its root, or, for a saved send stream, which has no tree, what its
-// changes say (one pass, so that stdin works).
-func describerOf(ctx context.Context, t *snapshot.Target, paths []string) (func(string) change.Change, error) {
-	if t.Root != nil {
-		return func(path string) change.Change {
-			if ch, err := t.Lstat(path); err == nil {
-				return ch
-			}
-			return asFile(path)
-		}, nil
-	}
-	want := map[string]bool{}
-	for _, p := range paths {
-		want[p] = true
-	}
-	seen := map[string]change.Change{}
-	err := t.Changes(ctx, func(ch change.Change) error {
-		if want[ch.Path] {
-			seen[ch.Path] = ch
-		}
-		return nil
-	}, func(error) {})
-	if err != nil {
-		return nil, err
-	}
-	return func(path string) change.Change {
-		if ch, ok := seen[path]; ok {
-			return ch
-		}
-		return asFile(path)
-	}, nil
 }

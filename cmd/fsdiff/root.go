@@ -128,14 +128,14 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	a, err := audit(ctx, o.global, &o.target, stderr)
+	a, r, err := scan(ctx, o.global, &o.target, stderr)
 	if err != nil {
 		return err
 	}
-	defer a.target.Close()
-	info := report.Audit{Version: version(), Time: now(), Source: a.target.Info}
-	if err := report.Write(stdout, info, a.entries, out); err != nil {
+	defer a.Target.Close()
+	info := report.Audit{Version: version(), Time: now(), Source: a.Target.Info}
+	if err := report.Write(stdout, info, r.Entries, out); err != nil {
 		return err
 	}
-	return a.incomplete
+	return incomplete(r)
 }

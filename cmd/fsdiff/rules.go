@@ -44,7 +44,7 @@ type ruleJSON struct {
 }
 
 func runRules(g *globalOptions, format string, stdout io.Writer) error {
-	rules, err := g.loadRules(nil)
+	rules, err := g.classifyOptions(nil).LoadRules()
 	if err != nil {
 		return err
 	}

@@ -14,10 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fsdiff-nix/fsdiff/internal/change"
-	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/suggest"
 	"github.com/spf13/cobra"
 )
@@ -100,27 +97,17 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 			return fmt.Errorf("%s exists: %w", o.output, fs.ErrExist)
 		}
 	}
-	a, err := audit(ctx, o.global, &o.target, stderr)
+	a, r, err := scan(ctx, o.global, &o.target, stderr)
 	if err != nil {
 		return err
 	}
-	defer a.target.Close()
+	defer a.Target.Close()
 
-	storage := o.storage
-	if storage == "" {
-		storage = storageOf(a.target.LiveMounts())
-	}
-	opts := suggest.Options{
-		Storage: storage,
-		Header:  header(a),
-		Users:   classify.ParsePasswd(a.files.passwd),
-		Groups:  classify.ParseGroup(a.files.group),
-		Stat:    ownerOf(a),
-	}
+	opts := suggestOptionsOf(a, o.storage)
 	if style == suggest.Preservation {
 		opts.FileMode = 0o644
 	}
-	p := suggest.Build(a.entries, opts)
+	p := suggest.Build(r.Entries, opts)
 	var out []byte
 	if o.format == "json" {
 		var b bytes.Buffer
@@ -141,70 +128,15 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 			err = inputError{"--output", err}
 		}
 	}
-	return cmp.Or(err, a.incomplete)
+	return cmp.Or(err, incomplete(r))
 }
 
-// ownerOf looks up owners in the audited tree, for suggestions.
-func ownerOf(a *audited) func(string) (suggest.Owner, bool) {
-	return func(path string) (suggest.Owner, bool) {
-		uid, gid, mode, err := a.target.Owner(path)
-		return suggest.Owner{UID: uid, GID: gid, Mode: mode}, err == nil
-	}
-}
-
-// header describes the audit for the snippet's comment.
-func header(a *audited) suggest.Header {
-	info := a.target.Info
-	h := suggest.Header{Version: version(), Time: now(), Source: fmt.Sprintf("%s source, root %s", info.Source, info.Root),
-		Baseline: fmt.Sprintf("%s (generation %d)", info.Baseline, info.BaselineGeneration)}
-	switch {
-	case info.Source != change.Btrfs && info.Baseline != "":
-		h.Baseline = info.Baseline
-	case info.Source != change.Btrfs, info.Baseline == "" && info.BaselineGeneration == 0:
-		h.Baseline = "none" // everything in the root is new
-	case info.Baseline == "":
-		h.Baseline = fmt.Sprintf("the root's creation (generation %d)", info.BaselineGeneration)
-	}
-	if name, err := a.target.ReadFile("/etc/hostname"); err == nil {
-		h.Host = names.String(strings.TrimSpace(string(name)))
-	}
-	if h.Host == "" && a.target.LiveMounts() != nil {
-		name, _ := os.Hostname()
-		h.Host = names.String(name)
-	}
-	if h.Host == "" {
-		h.Host = "unknown"
-	}
-	return h
-}
-
-// storageOf finds the persistent storage path of the live root from its
-// bind mounts: a bind of /persist/etc/ssh onto /etc/ssh, from a filesystem
-// mounted at /persist, says /persist. It returns /persist when there are
-// none.
-func storageOf(mounts []snapshot.Mount) string {
-	for _, bind := range mounts {
-		if bind.Root == "/" || bind.Point == "/" || volatile[bind.FSType] {
-			continue
-		}
-		for _, m := range mounts {
-			if m.Dev != bind.Dev || m.Point == bind.Point || volatile[m.FSType] {
-				continue
-			}
-			// m mounts its filesystem's m.Root at m.Point, so the bind's source
-			// is at m.Point + (bind.Root - m.Root); the storage is that minus
-			// the bind's own path.
-			rel, ok := strings.CutPrefix(bind.Root, strings.TrimSuffix(m.Root, "/")+"/")
-			if !ok {
-				continue
-			}
-			source := filepath.Join(m.Point, rel)
-			if storage, ok := strings.CutSuffix(source, bind.Point); ok && storage != "" {
-				return storage
-			}
-		}
-	}
-	return "/persist"
+// suggestOptionsOf are the options of a suggestion for what a audited,
+// stamped with this fsdiff's version and time.
+func suggestOptionsOf(a *audit.Audit, storage string) suggest.Options {
+	opts := a.SuggestOptions(storage)
+	opts.Header.Version, opts.Header.Time = version(), now()
+	return opts
 }
 
 // writeAtomic writes data to a temporary file next to name, then moves it

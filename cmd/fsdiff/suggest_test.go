@@ -14,7 +14,6 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/nixtest"
-	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/fsdiff-nix/fsdiff/internal/suggest"
 )
 
@@ -168,28 +167,6 @@ func TestSuggestOutput(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
-	}
-}
-
-func TestStorageOf(t *testing.T) {
-	for _, tc := range []struct {
-		mounts []snapshot.Mount
-		want   string
-	}{
-		{nil, "/persist"},
-		{[]snapshot.Mount{ // a persist subvolume at /persistent, a bind of /persistent/etc/ssh
-			{Dev: "0:30", Root: "/root", Point: "/", FSType: "btrfs"},
-			{Dev: "0:30", Root: "/persist", Point: "/persistent", FSType: "btrfs"},
-			{Dev: "0:30", Root: "/persist/etc/ssh", Point: "/etc/ssh", FSType: "btrfs"},
-		}, "/persistent"},
-		{[]snapshot.Mount{ // an ext4 storage at /nix/persist
-			{Dev: "8:3", Root: "/", Point: "/nix/persist", FSType: "ext4"},
-			{Dev: "8:3", Root: "/var/lib/nixos", Point: "/var/lib/nixos", FSType: "ext4"},
-		}, "/nix/persist"},
-	} {
-		if got := storageOf(tc.mounts); got != tc.want {
-			t.Errorf("storageOf(%v) = %q, want %q", tc.mounts, got, tc.want)
-		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
@@ -77,7 +78,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		}
 		paths[i] = abs
 	}
-	classifier, files, err := o.global.liveClassifier(nil)
+	live, err := audit.Live(o.global.classifyOptions(nil))
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 	}
 	line := func(b []byte) { stdout.Write(b) } // the callbacks run one at a time, on the watch's loop
 	opts := watch.Options{
-		Paths: paths, Skip: skip, Classifier: classifier, All: o.all,
+		Paths: paths, Skip: skip, Classifier: live.Classifier, All: o.all,
 		Report: func(e classify.Entry) {
 			if o.format == "ndjson" {
 				line(fmt.Appendf(nil, `{"event":"path","path":%s,"kind":"%s","type":"%s","category":"%s","anchor":%s,"reason":%s}`+"\n",
@@ -123,7 +124,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		return err
 	}
 	if o.format != "ndjson" {
-		if err := writeWatchSummary(stdout, summary, paths, files); err != nil {
+		if err := writeWatchSummary(stdout, summary, paths, live); err != nil {
 			return err
 		}
 	}
@@ -142,7 +143,7 @@ func pathCount(a watch.Anchor) string {
 
 // writeWatchSummary prints the table of anchors and the Nix that persists
 // the state the watch saw.
-func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, files rootFiles) error {
+func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, live *audit.Audit) error {
 	rows := [][]string{}
 	for _, a := range summary.Anchors {
 		rows = append(rows, []string{a.Category.String(), names.Escape(a.Anchor), pathCount(a), classify.Brief(a.Reason)})
@@ -151,9 +152,9 @@ func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string,
 	if err := report.WriteTable(stdout, []string{"CATEGORY", "PATH", "PATHS", "REASON"}, rows); err != nil {
 		return err
 	}
-	p := suggest.Build(summary.Entries(), suggest.Options{Storage: storageOf(liveMounts()),
-		Header: suggest.Header{Host: hostname(), Time: now(), Source: "fsdiff watch of " + fmt.Sprint(paths), Baseline: "what existed when the watch began", Version: version()},
-		Users:  classify.ParsePasswd(files.passwd), Groups: classify.ParseGroup(files.group)})
+	opts := live.SuggestOptions("")
+	opts.Header = suggest.Header{Host: hostname(), Time: now(), Source: "fsdiff watch of " + fmt.Sprint(paths), Baseline: "what existed when the watch began", Version: version()}
+	p := suggest.Build(summary.Entries(), opts)
 	fmt.Fprintln(stdout)
 	_, err := stdout.Write(p.Nix(suggest.Impermanence))
 	return err

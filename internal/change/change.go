@@ -68,3 +68,24 @@ type Change struct {
 	// report shows it.
 	CTime int64
 }
+
+// TypeOf maps the S_IFMT bits of a Linux st_mode (inode(7)) to a Type.
+func TypeOf(mode uint32) (Type, bool) {
+	switch mode & 0o170000 {
+	case 0o100000:
+		return File, true
+	case 0o040000:
+		return Dir, true
+	case 0o120000:
+		return Symlink, true
+	case 0o010000:
+		return FIFO, true
+	case 0o140000:
+		return Socket, true
+	case 0o020000:
+		return CharDev, true
+	case 0o060000:
+		return BlockDev, true
+	}
+	return 0, false
+}

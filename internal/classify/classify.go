@@ -4,38 +4,10 @@ import (
 	_ "embed"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
-
-// Category is what a changed path is, from a person's point of view.
-// Categories are ordered for reports: what needs a decision first.
-type Category uint8
-
-const (
-	Persist   Category = iota + 1 // state that should survive a reboot
-	Unknown                       // nothing says, or a catch-all asks: a person must decide
-	Persisted                     // already covered by declared persistence
-	Ephemeral                     // safe to lose
-	Managed                       // NixOS recreates it at every boot or activation
-)
-
-var categoryNames = [...]string{"", "persist", "unknown", "persisted", "ephemeral", "managed"}
-
-func (c Category) String() string {
-	if int(c) < len(categoryNames) {
-		return categoryNames[c]
-	}
-	return "category(" + strconv.Itoa(int(c)) + ")"
-}
-
-// ParseCategory is the inverse of Category.String.
-func ParseCategory(s string) (Category, bool) {
-	i := slices.Index(categoryNames[:], s)
-	return Category(max(i, 0)), i > 0
-}
 
 // Verdict is the decision about one changed path.
 type Verdict struct {
@@ -291,23 +263,17 @@ type Threshold struct {
 	Priority Priority
 }
 
-// DefaultThresholds fail on what losing at the next boot would cost data,
-// settings or function (persist, critical and recommended) and on what a
-// person must decide (unknown). Optional state (logs, caches many keep,
-// histories) only costs time or convenience: it is reported, not failed.
-var DefaultThresholds = []Threshold{{Persist, Recommended}, {Unknown, NoPriority}}
-
 // ParseThreshold reads CATEGORY or persist:PRIORITY.
 func ParseThreshold(s string) (Threshold, error) {
 	cat, prio, hasPrio := strings.Cut(strings.TrimSpace(s), ":")
 	c, ok := ParseCategory(cat)
 	if !ok {
-		return Threshold{}, fmt.Errorf("unknown category %q: want persist, unknown, persisted, ephemeral or managed", cat)
+		return Threshold{}, fmt.Errorf("unknown category %q: want %s", cat, CategoryList(", ", " or "))
 	}
 	t := Threshold{Category: c}
 	if hasPrio {
 		i := slices.Index(priorityNames[:], prio)
-		if c != Persist || i <= 0 {
+		if !c.Meaning().Prioritized || i <= 0 {
 			return Threshold{}, fmt.Errorf("%q: only persist takes a priority: persist:critical, persist:recommended or persist:optional", s)
 		}
 		t.Priority = Priority(i)

@@ -150,7 +150,7 @@ func parseRule(line string) (_ *Rule, alts int, _ *RuleError) {
 	var r Rule
 	word, col := s.field()
 	var ok bool
-	if r.Category, ok = ParseCategory(word); !ok || r.Category == Persisted {
+	if r.Category, ok = ParseCategory(word); !ok || !r.Category.Meaning().Ruled {
 		return nil, 0, bad(col, "unknown category %q: want persist, ephemeral, managed or unknown", word)
 	}
 
@@ -192,8 +192,8 @@ func parseRule(line string) (_ *Rule, alts int, _ *RuleError) {
 		return nil, 0, bad(col, "unknown priority %q: want critical, recommended, optional or -", word)
 	}
 	r.Priority = Priority(i)
-	if (r.Category == Persist) != (r.Priority != NoPriority) {
-		if r.Category == Persist {
+	if prioritized := r.Category.Meaning().Prioritized; prioritized != (r.Priority != NoPriority) {
+		if prioritized {
 			return nil, 0, bad(col, "a persist rule needs a priority: critical, recommended or optional")
 		}
 		return nil, 0, bad(col, "only persist rules have a priority; use -")

@@ -82,7 +82,7 @@ func NewCheckReport(entries []classify.Entry, failOn []classify.Threshold, info 
 	for _, c := range failOn {
 		r.FailOn = append(r.FailOn, c.String())
 	}
-	for c := classify.Persist; c <= classify.Managed; c++ {
+	for _, c := range classify.Categories() {
 		r.Counts[c.String()] = 0
 	}
 	for _, e := range entries {

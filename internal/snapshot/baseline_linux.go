@@ -23,7 +23,7 @@ import (
 // (otransid), including what was written in that same transaction, and
 // nothing it writes later is older than the next one.
 
-// findBaseline picks the baseline: --baseline, else the subvolume the root
+// findBaseline picks the baseline: Options.Baseline, else the subvolume the root
 // was snapshotted from, else a conventionally named blank snapshot that can
 // be its baseline, else the root's own creation; and the cutoff.
 func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Since, *btrfs.SubvolInfo, error) {
@@ -35,7 +35,7 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Si
 		// Nothing to compare with: every entry of the root is created, as the
 		// walk reports against nothing. The root directory itself is what is
 		// audited, not a change.
-		o.t.note("baseline: none (--baseline none): every entry of the root is created (generation 0)")
+		o.t.note("baseline: none, as given: every entry of the root is created (generation 0)")
 		return Since{}, nil, nil
 	case o.opts.Baseline != "":
 		var top *os.File
@@ -57,7 +57,7 @@ func (o *opener) findBaseline(all []btrfs.SubvolInfo, root btrfs.SubvolInfo) (Si
 		if base, ok = findSubvolume(all, func(s btrfs.SubvolInfo) bool { return s.RootID == id }); !ok {
 			return Since{}, nil, fmt.Errorf("baseline %q: subvolume %d is not in the subvolume list", o.opts.Baseline, id)
 		}
-		reason = "given by --baseline"
+		reason = "as given"
 	default:
 		var ok bool
 		if !root.ParentUUID.IsZero() {

@@ -21,8 +21,8 @@
 //
 // The send source runs BTRFS_IOC_SEND (linux/btrfs.h) with
 // BTRFS_SEND_FLAG_NO_FILE_DATA between the baseline and a temporary
-// read-only snapshot of the root, and parses the stream itself
-// (fs/btrfs/send.h). The stream names one link of a changed inode; the
+// read-only snapshot of the root, and decodes the stream with package
+// sendstream (fs/btrfs/send.h). The stream names one link of a changed inode; the
 // others come from the snapshot's INODE_REF and INODE_EXTREF items, as the
 // generation source finds names. Send skips directory entries that name
 // subvolumes, so a deleted nested subvolume is found in the baseline

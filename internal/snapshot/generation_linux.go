@@ -352,7 +352,7 @@ func join(dir, name string) string {
 
 func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem func(error)) error {
 	ino, it := in.ino, in.item
-	typ, ok := typeOf(it.mode)
+	typ, ok := change.TypeOf(it.mode)
 	if !ok {
 		return fmt.Errorf("inode %d: unknown file type in mode %#o", ino, it.mode)
 	}

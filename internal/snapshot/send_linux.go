@@ -15,6 +15,7 @@ import (
 
 	"github.com/dennwc/btrfs"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot/sendstream"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,49 +64,61 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 		t.note("removed %d snapshots left by interrupted runs: %s", len(removed), strings.Join(removed, ", "))
 	}
 	t.note("source: btrfs send --no-data of a temporary read-only snapshot of the root against the baseline")
-	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
-		snap, err := snaps.create(rootPath)
-		if err != nil {
-			return err
-		}
-		defer snap.remove()
-		var dirs []change.Change // baseline directories whose entries changed
-		err = sendStream(ctx, snap.f, base.RootID, func(stream *os.File) error {
-			opts := StreamOptions{Since: since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(basePath), Names: linkNames(snap.f)}
-			return StreamChanges(stream, opts, func(c change.Change) error {
-				if c.Type == change.Dir && (c.Kind == change.Modified || c.Kind == change.Renamed || c.Kind == change.Deleted) {
-					dirs = append(dirs, c)
-				}
-				return emit(c)
-			})
+	t.source = sendSource{snaps: snaps, rootPath: rootPath, basePath: basePath, baseID: base.RootID, since: since, nested: nested}
+	return nil
+}
+
+// sendSource runs btrfs send between the baseline and a read-only snapshot
+// of the root it makes for each scan and deletes after it.
+type sendSource struct {
+	snaps              *snapshotDir
+	rootPath, basePath string // directories of the root, on a writable mount, and of the baseline
+	baseID             uint64
+	since              Since
+	nested             []NestedSubvolume
+}
+
+func (s sendSource) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
+	snap, err := s.snaps.create(s.rootPath)
+	if err != nil {
+		return err
+	}
+	defer snap.remove()
+	var dirs []change.Change // baseline directories whose entries changed
+	err = sendStream(ctx, snap.f, s.baseID, func(stream *os.File) error {
+		opts := sendstream.Options{Since: s.since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(s.basePath), Names: linkNames(snap.f)}
+		return sendstream.Changes(stream, opts, func(c change.Change) error {
+			if c.Type == change.Dir && (c.Kind == change.Modified || c.Kind == change.Renamed || c.Kind == change.Deleted) {
+				dirs = append(dirs, c)
+			}
+			return emit(c)
 		})
+	})
+	if err != nil {
+		return err
+	}
+	if len(dirs) > 0 {
+		baseDir, err := os.Open(s.basePath)
 		if err != nil {
 			return err
 		}
-		if len(dirs) > 0 {
-			baseDir, err := os.Open(basePath)
-			if err != nil {
+		defer baseDir.Close()
+		baseNames := linkNames(baseDir)
+		for _, d := range dirs {
+			if err := deletedSubvolumes(s.basePath, snap.path, d, baseNames, emit); err != nil {
 				return err
 			}
-			defer baseDir.Close()
-			baseNames := linkNames(baseDir)
-			for _, d := range dirs {
-				if err := deletedSubvolumes(basePath, snap.path, d, baseNames, emit); err != nil {
+		}
+	}
+	for _, sv := range s.nested {
+		if sv.OTransID > s.since.Generation {
+			if c, ok := TreeStat(snap.path)(sv.Path); ok {
+				c.Kind, c.Type = change.Created, change.Subvolume
+				if err := emit(c); err != nil {
 					return err
 				}
 			}
 		}
-		for _, sv := range nested {
-			if sv.OTransID > since.Generation {
-				if c, ok := TreeStat(snap.path)(sv.Path); ok {
-					c.Kind, c.Type = change.Created, change.Subvolume
-					if err := emit(c); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		return nil
 	}
 	return nil
 }
@@ -115,7 +128,7 @@ func (o *opener) prepareSend(t *Target, base *btrfs.SubvolInfo, since Since, nes
 // ErrReadOnly. fsdiff never changes a filesystem's read-only state: when
 // the top level it mounted itself is read-only, it mounts it again
 // writable, which mountDetached makes writable only if the filesystem
-// already is. A read-only mount it did not make (--mount, an existing
+// already is. A read-only mount it did not make (Options.Mount, an existing
 // mount of the top level, an absolute root) is left as it is.
 func (o *opener) writableRoot() (string, error) {
 	if o.sendRoot != "" {
@@ -231,26 +244,6 @@ func (o *opener) basePath(base *btrfs.SubvolInfo) (string, error) {
 		return "", err
 	}
 	return fdPath(top) + "/" + cleanRel(base.Path), nil
-}
-
-// deletionsMatter says whether a baseline holds anything but its root
-// directory: then entries can be deleted or moved, which only the send
-// source sees, and it is read-only, as send needs.
-func (o *opener) deletionsMatter(base *btrfs.SubvolInfo) bool {
-	p, err := o.basePath(base)
-	if err != nil {
-		return false
-	}
-	if ro, err := btrfs.IsReadOnly(p); err != nil || !ro {
-		return false
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	names, _ := f.Readdirnames(1)
-	return len(names) > 0
 }
 
 // Snapshots and their locks. A run holds a shared flock(2) on its snapshot

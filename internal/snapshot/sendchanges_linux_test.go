@@ -14,6 +14,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot/sendstream"
 )
 
 // sendStream snapshots the image's root read-only and returns the output
@@ -51,7 +52,7 @@ func TestStreamChanges(t *testing.T) {
 	top := imagetest.Mount(t, img.File)
 	stream, since := sendStream(t, top)
 	var got []change.Change
-	err := snapshot.StreamChanges(bytes.NewReader(stream), snapshot.StreamOptions{
+	err := sendstream.Changes(bytes.NewReader(stream), sendstream.Options{
 		Since: since, Stat: snapshot.TreeStat(filepath.Join(top, "snap")), BaseStat: snapshot.TreeStat(filepath.Join(top, "root-blank")),
 	}, func(c change.Change) error {
 		got = append(got, c)

@@ -32,30 +32,6 @@ type Options struct {
 	SendStream string
 }
 
-// openStream opens a saved send stream: no root, no btrfs. What a stream
-// cannot say (the type of a baseline entry it only unlinks, moves or
-// changes the metadata of; whether only an atime changed) is left unknown
-// or guessed; see StreamOptions.
-func openStream(opts Options) (*Target, error) {
-	t := &Target{Info: change.Info{Source: change.SendStream, Root: opts.SendStream}}
-	var r *os.File
-	if opts.SendStream == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(opts.SendStream)
-		if err != nil {
-			return nil, err
-		}
-		t.closers = append(t.closers, f.Close)
-		r = f
-	}
-	t.note("source: the send stream in %s", opts.SendStream)
-	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
-		return StreamChanges(r, StreamOptions{}, emit)
-	}
-	return t, nil
-}
-
 func cmpSource(s, otherwise change.SourceName) change.SourceName {
 	if s == "" || s == change.Auto {
 		return otherwise
@@ -68,7 +44,7 @@ func cmpSource(s, otherwise change.SourceName) change.SourceName {
 // snapshot directory.
 var LiveSkips = []string{"/nix", "/proc", "/sys", "/dev", "/run", "/.zfs"}
 
-// NoBaseline is the --baseline that compares with nothing.
+// NoBaseline is the Options.Baseline that compares with nothing.
 const NoBaseline = "none"
 
 // Open finds the root to audit, its baseline and the source that compares
@@ -118,7 +94,7 @@ type Since struct {
 type Target struct {
 	Info    change.Info
 	Root    *os.File
-	scan    func(ctx context.Context, emit func(change.Change) error, problem func(error)) error
+	source  Source
 	closers []func() error
 
 	liveMounts []Mount
@@ -127,7 +103,7 @@ type Target struct {
 // Changes streams the changes of the root since its baseline to emit, and
 // what could not be read but did not stop the scan to problem.
 func (t *Target) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
-	return t.scan(ctx, emit, problem)
+	return t.source.Changes(ctx, emit, problem)
 }
 
 // LiveMounts returns the mount table when the audited root is the one
@@ -174,6 +150,9 @@ var (
 	// ErrSendPathTooLong: the kernel's send names every entry by its full
 	// path and fails (ENAMETOOLONG) on a tree with a path over PATH_MAX.
 	ErrSendPathTooLong = errors.New("the tree holds a path longer than btrfs send can handle")
+	// ErrWalkRelative: the walk compares directories, which it names by
+	// absolute path.
+	ErrWalkRelative = errors.New("the walk source takes an absolute directory")
 	// ErrReadOnly: the send source needs a snapshot, which a read-only
 	// filesystem or mount forbids, and fsdiff never makes one writable.
 	ErrReadOnly = errors.New("read-only")
@@ -206,3 +185,7 @@ func (t *Target) Owner(name string) (uid, gid, mode uint32, err error) {
 	c, err := t.Lstat(name)
 	return c.UID, c.GID, c.Mode, err
 }
+
+// firstFreeObjectID is the inode number of a btrfs subvolume's root
+// directory (BTRFS_FIRST_FREE_OBJECTID, linux/btrfs_tree.h).
+const firstFreeObjectID = 256

@@ -11,14 +11,6 @@ import (
 	"runtime"
 )
 
-// detectWalk: without btrfs ioctls, a root directory is always walked.
-func detectWalk(opts Options) (walk, live bool, err error) {
-	if opts.Root == "" {
-		return false, false, fmt.Errorf("%w: on %s, pass --root DIR and --baseline DIR|none", ErrNoRoot, runtime.GOOS)
-	}
-	return true, false, nil
-}
-
 // openBtrfs needs btrfs ioctls, which only Linux has.
 func openBtrfs(opts Options) (*Target, error) {
 	return nil, fmt.Errorf("btrfs source on %s: %w", runtime.GOOS, errors.ErrUnsupported)

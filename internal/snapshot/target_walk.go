@@ -28,7 +28,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 		root, live = "/", true // the running system's root, however it was chosen
 	}
 	if !filepath.IsAbs(root) {
-		return nil, fmt.Errorf("--root %q: the walk source takes an absolute directory", root)
+		return nil, fmt.Errorf("root %q: %w", root, ErrWalkRelative)
 	}
 	fd, err := openDirAt(unix.AT_FDCWD, root)
 	if err != nil {
@@ -55,7 +55,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	case base == "":
 		return nil, fmt.Errorf("%w to walk %s against", ErrNoBaseline, root)
 	case !filepath.IsAbs(base):
-		return nil, fmt.Errorf("--baseline %q: the walk source takes an absolute directory or none", base)
+		return nil, fmt.Errorf("baseline %q: %w", base, ErrWalkRelative)
 	default:
 		fd, err := openDirAt(unix.AT_FDCWD, base)
 		if err != nil {
@@ -69,22 +69,32 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 		t.note("baseline: directory %s", base)
 	}
 	if walk.Content {
-		t.note("comparing the content of regular files whose metadata is equal (--content)")
+		t.note("comparing the content of regular files whose metadata is equal")
 	}
-	t.scan = func(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
-		// Fresh descriptors of the views, which the walk reads and closes.
-		rootFd, err := openDirAt(int(t.Root.Fd()), ".")
-		if err != nil {
-			return &os.PathError{Op: "open", Path: root, Err: err}
-		}
-		baseFd := -1
-		if baseDir != nil {
-			if baseFd, err = openDirAt(int(baseDir.Fd()), "."); err != nil {
-				unix.Close(rootFd)
-				return &os.PathError{Op: "open", Path: baseDir.Name(), Err: err}
-			}
-		}
-		return walkDirs(ctx, walk, rootFd, baseFd, emit, problem)
-	}
+	t.source = walkSource{opts: walk, root: t.Root, base: baseDir}
 	return t, nil
 }
+
+// walkSource walks a root directory against a baseline directory, or
+// against nothing when base is nil.
+type walkSource struct {
+	opts       WalkOptions
+	root, base *os.File // read-only views
+}
+
+func (s walkSource) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
+	// Fresh descriptors of the views, which the walk reads and closes.
+	rootFd, err := openDirAt(int(s.root.Fd()), ".")
+	if err != nil {
+		return &os.PathError{Op: "open", Path: s.opts.Root, Err: err}
+	}
+	baseFd := -1
+	if s.base != nil {
+		if baseFd, err = openDirAt(int(s.base.Fd()), "."); err != nil {
+			unix.Close(rootFd)
+			return &os.PathError{Op: "open", Path: s.base.Name(), Err: err}
+		}
+	}
+	return walkDirs(ctx, s.opts, rootFd, baseFd, emit, problem)
+}
+

@@ -364,7 +364,7 @@ func changeOf(p string, kind change.Kind, typ change.Type, st stat, target strin
 }
 
 func mustType(mode uint32) change.Type {
-	t, _ := typeOf(mode)
+	t, _ := change.TypeOf(mode)
 	return t
 }
 

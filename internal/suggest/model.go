@@ -94,13 +94,14 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 	for i, a := range classify.Anchors(entries) {
 		e := entries[i]
 		owners[e.Path] = Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
-		switch {
-		case a == "" || e.Kind == change.Deleted: // nothing to keep of what is gone
+		if a == "" || e.Kind == change.Deleted { // nothing to keep of what is gone
 			continue
-		case e.Category == classify.Persisted:
+		}
+		switch e.Category.Meaning().Suggest {
+		case classify.AlreadyDeclared:
 			declared[a] = true
 			continue
-		case e.Category != classify.Persist && e.Category != classify.Unknown:
+		case classify.Omit:
 			continue
 		}
 		an := anchors[a]
@@ -109,7 +110,7 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 			anchors[a] = an
 		}
 		an.changes++
-		if e.Category == classify.Persist && (an.category != classify.Persist || e.Priority < an.priority) {
+		if declares(e.Category) && (!declares(an.category) || e.Priority < an.priority) {
 			an.category, an.priority, an.reason = e.Category, e.Priority, e.Reason
 		}
 		if e.Path != a || e.Type == change.Dir || e.Type == change.Subvolume {
@@ -130,8 +131,8 @@ func Build(entries []classify.Entry, opts Options) Persistence {
 				an.owner = &o
 			}
 		}
-		e := Entry{Path: names.String(a), Unknown: an.category == classify.Unknown, Reason: an.reason, Changes: an.changes}
-		if an.category == classify.Persist {
+		e := Entry{Path: names.String(a), Unknown: proposes(an.category), Reason: an.reason, Changes: an.changes}
+		if an.category.Meaning().Prioritized {
 			e.Priority = an.priority.String()
 		}
 		user, home := accts.homeOf(a)
@@ -200,10 +201,10 @@ func nest(anchors map[string]*anchor) {
 			if outer == nil {
 				continue
 			}
-			if outer.category == classify.Persist || an.category == classify.Unknown {
+			if declares(outer.category) || proposes(an.category) {
 				outer.changes += an.changes
 				outer.dir = true
-				if an.category == classify.Persist && an.priority < outer.priority {
+				if declares(an.category) && an.priority < outer.priority {
 					outer.priority, outer.reason = an.priority, an.reason
 				}
 				delete(anchors, a)
@@ -262,3 +263,10 @@ func (a accounts) homeOf(p string) (classify.User, string) {
 	}
 	return classify.User{}, ""
 }
+
+// declares says whether a suggestion declares anchors of c, rather than
+// proposing them in a comment.
+func declares(c classify.Category) bool { return c.Meaning().Suggest == classify.Declare }
+
+// proposes says whether a suggestion proposes anchors of c in a comment.
+func proposes(c classify.Category) bool { return c.Meaning().Suggest == classify.Propose }

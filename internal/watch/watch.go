@@ -70,7 +70,7 @@ func (s *Summary) Entries() []classify.Entry {
 // counted says whether a verdict's paths are counted per anchor rather
 // than reported one by one.
 func counted(v classify.Verdict) bool {
-	return v.Category == classify.Ephemeral || v.Category == classify.Managed || v.Category == classify.Persisted
+	return v.Category.Meaning().Counted
 }
 
 // tally keeps per-anchor sums and the paths already reported.

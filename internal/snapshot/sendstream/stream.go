@@ -1,4 +1,4 @@
-package snapshot
+package sendstream
 
 import (
 	"bufio"
@@ -105,8 +105,8 @@ func (c *sendCommand) timespec(a uint16) (int64, bool) {
 	return int64(binary.LittleEndian.Uint64(b))*1e9 + int64(binary.LittleEndian.Uint32(b[8:])), true
 }
 
-// ErrBadStream says that a send stream is malformed.
-var ErrBadStream = errors.New("malformed send stream")
+// ErrMalformed says that a send stream is malformed.
+var ErrMalformed = errors.New("malformed send stream")
 
 // maxCommand bounds a command's length, and so the one buffer the reader
 // holds: the kernel sends at most 64 KiB (BTRFS_SEND_BUF_SIZE_V1), or 16
@@ -127,14 +127,14 @@ func newSendReader(r io.Reader) (*sendReader, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	head := make([]byte, len(sendMagic)+4)
 	if _, err := io.ReadFull(br, head); err != nil {
-		return nil, fmt.Errorf("%w: reading the header: %v", ErrBadStream, err)
+		return nil, fmt.Errorf("%w: reading the header: %v", ErrMalformed, err)
 	}
 	if string(head[:len(sendMagic)]) != sendMagic {
-		return nil, fmt.Errorf("%w: not a btrfs send stream (no %q header)", ErrBadStream, "btrfs-stream")
+		return nil, fmt.Errorf("%w: not a btrfs send stream (no %q header)", ErrMalformed, "btrfs-stream")
 	}
 	v := binary.LittleEndian.Uint32(head[len(sendMagic):])
 	if v < 1 || v > 3 {
-		return nil, fmt.Errorf("%w: stream version %d, fsdiff reads 1 to 3", ErrBadStream, v)
+		return nil, fmt.Errorf("%w: stream version %d, fsdiff reads 1 to 3", ErrMalformed, v)
 	}
 	return &sendReader{r: br, version: v}, nil
 }
@@ -153,30 +153,30 @@ func (s *sendReader) next() (*sendCommand, error) {
 		if err == io.EOF {
 			return nil, io.EOF // a stream may end without an end command (several subvolumes)
 		}
-		return nil, fmt.Errorf("%w: command %d: %v", ErrBadStream, s.n+1, err)
+		return nil, fmt.Errorf("%w: command %d: %v", ErrMalformed, s.n+1, err)
 	}
 	length := binary.LittleEndian.Uint32(head)
 	typ := binary.LittleEndian.Uint16(head[4:])
 	crc := binary.LittleEndian.Uint32(head[6:])
 	if length > maxCommand {
-		return nil, fmt.Errorf("%w: command %d: %d bytes long", ErrBadStream, s.n+1, length)
+		return nil, fmt.Errorf("%w: command %d: %d bytes long", ErrMalformed, s.n+1, length)
 	}
 	if cap(s.buf) < headLen+int(length) {
 		s.buf = append(s.buf[:headLen], make([]byte, length)...)
 	}
 	msg := s.buf[:headLen+int(length)]
 	if _, err := io.ReadFull(s.r, msg[headLen:]); err != nil {
-		return nil, fmt.Errorf("%w: command %d: %v", ErrBadStream, s.n+1, err)
+		return nil, fmt.Errorf("%w: command %d: %v", ErrMalformed, s.n+1, err)
 	}
 	s.n++
 	clear(msg[6:10])
 	if got := ^crc32.Update(0xffffffff, castagnoli, msg); got != crc {
-		return nil, fmt.Errorf("%w: command %d: CRC32C %#08x, want %#08x", ErrBadStream, s.n, got, crc)
+		return nil, fmt.Errorf("%w: command %d: CRC32C %#08x, want %#08x", ErrMalformed, s.n, got, crc)
 	}
 	c := &sendCommand{typ: typ, attrs: map[uint16][]byte{}}
 	for p := msg[headLen:]; len(p) > 0; {
 		if len(p) < 2 {
-			return nil, fmt.Errorf("%w: command %d: truncated attribute", ErrBadStream, s.n)
+			return nil, fmt.Errorf("%w: command %d: truncated attribute", ErrMalformed, s.n)
 		}
 		at := binary.LittleEndian.Uint16(p)
 		if s.version >= 2 && at == attrData {
@@ -184,11 +184,11 @@ func (s *sendReader) next() (*sendCommand, error) {
 			break
 		}
 		if len(p) < 4 {
-			return nil, fmt.Errorf("%w: command %d: truncated attribute", ErrBadStream, s.n)
+			return nil, fmt.Errorf("%w: command %d: truncated attribute", ErrMalformed, s.n)
 		}
 		n := int(binary.LittleEndian.Uint16(p[2:]))
 		if len(p) < 4+n {
-			return nil, fmt.Errorf("%w: command %d: attribute %d of %d bytes overruns the command", ErrBadStream, s.n, at, n)
+			return nil, fmt.Errorf("%w: command %d: attribute %d of %d bytes overruns the command", ErrMalformed, s.n, at, n)
 		}
 		c.attrs[at] = p[4 : 4+n] // unknown attributes are kept, and ignored
 		p = p[4+n:]

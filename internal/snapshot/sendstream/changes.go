@@ -1,4 +1,4 @@
-package snapshot
+package sendstream
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
 
-// StreamOptions say what the reader of a send stream knows besides it.
-type StreamOptions struct {
+// Options say what the reader of a send stream knows besides it.
+type Options struct {
 	// Since is when the baseline was taken: without BaseStat, a touched
 	// entry whose mtime and ctime are not later only had its atime updated.
 	// Zero when unknown: an entry whose only change is its times is then
@@ -82,21 +82,21 @@ func (n *node) detach() {
 
 // streamTree applies a stream's commands to a model of the tree.
 type streamTree struct {
-	opts    StreamOptions
+	opts    Options
 	root    *node
 	removed []*node         // baseline entries deleted
 	links   map[*node]*node // new names made by link, by the entry they name
 }
 
-// StreamChanges reads an incremental send stream (btrfs send -p BASELINE,
+// Changes reads an incremental send stream (btrfs send -p BASELINE,
 // with or without file data) and reports what changed between the
 // baseline and the sent subvolume: created, modified, metadata, deleted
 // and renamed entries, with their final paths. New entries first appear
 // under orphan names (o<ino>-<gen>-0) and moves may be sent as link and
 // unlink; both are resolved. A stream whose paths could not come from the
 // kernel (empty components, "." or "..", a move into itself, longer than
-// PATH_MAX) is ErrBadStream.
-func StreamChanges(r io.Reader, opts StreamOptions, emit func(change.Change) error) error {
+// PATH_MAX) is ErrMalformed.
+func Changes(r io.Reader, opts Options, emit func(change.Change) error) error {
 	s, err := newSendReader(r)
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func StreamChanges(r io.Reader, opts StreamOptions, emit func(change.Change) err
 			return err
 		}
 		if err := t.apply(c); err != nil {
-			return fmt.Errorf("%w: command %d (%s): %v", ErrBadStream, s.n, commandName(c.typ), err)
+			return fmt.Errorf("%w: command %d (%s): %v", ErrMalformed, s.n, commandName(c.typ), err)
 		}
 	}
 	return t.emit(emit)
@@ -310,7 +310,7 @@ func (t *streamTree) apply(c *sendCommand) error {
 			}
 		case sendMknod:
 			mode, _ := c.u64(attrMode)
-			n.typ, _ = typeOf(uint32(mode)) // zero for a mode of no known type
+			n.typ, _ = change.TypeOf(uint32(mode)) // zero for a mode of no known type
 		}
 		return t.place(n, p)
 	case sendRename:
@@ -529,7 +529,7 @@ func (t *streamTree) paths(fn func(n *node, p string, under bool) error) error {
 		stack = stack[:len(stack)-1]
 		buf = append(append(buf[:f.at], '/'), f.n.name...)
 		if len(buf) >= maxPath {
-			return fmt.Errorf("%w: a path longer than PATH_MAX, starting %q", ErrBadStream, buf[:64])
+			return fmt.Errorf("%w: a path longer than PATH_MAX, starting %q", ErrMalformed, buf[:64])
 		}
 		if err := fn(f.n, string(buf), f.under); err != nil {
 			return err
@@ -549,7 +549,7 @@ func basePath(n *node) (string, error) {
 	for ; n.baseDir != nil; n = n.baseDir {
 		names = append(names, n.baseName)
 		if size += 1 + len(n.baseName); size >= maxPath {
-			return "", fmt.Errorf("%w: a baseline path longer than PATH_MAX", ErrBadStream)
+			return "", fmt.Errorf("%w: a baseline path longer than PATH_MAX", ErrMalformed)
 		}
 	}
 	if len(names) == 0 {

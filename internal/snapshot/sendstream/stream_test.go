@@ -1,4 +1,4 @@
-package snapshot
+package sendstream
 
 import (
 	"bufio"
@@ -26,7 +26,7 @@ import (
 func TestSendReader(t *testing.T) {
 	for _, v := range []string{"v1", "v2"} {
 		t.Run(v, func(t *testing.T) {
-			f, err := os.Open("testdata/send/blank-" + v + ".stream")
+			f, err := os.Open("../testdata/send/blank-" + v + ".stream")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func TestSendReader(t *testing.T) {
 				}
 				got = append(got, commandName(c.typ))
 			}
-			dump, err := os.Open("testdata/send/blank-" + v + ".dump")
+			dump, err := os.Open("../testdata/send/blank-" + v + ".dump")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,12 +66,12 @@ func TestSendReader(t *testing.T) {
 // renames included, with names byte for byte.
 func TestStreamFile(t *testing.T) {
 	for _, v := range []string{"v1", "v2"} {
-		data, err := os.ReadFile("testdata/send/blank-" + v + ".stream")
+		data, err := os.ReadFile("../testdata/send/blank-" + v + ".stream")
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]change.Change{}
-		if err := StreamChanges(bytes.NewReader(data), StreamOptions{}, func(c change.Change) error {
+		if err := Changes(bytes.NewReader(data), Options{}, func(c change.Change) error {
 			got[c.Path] = c
 			return nil
 		}); err != nil {
@@ -111,7 +111,7 @@ func TestStreamFile(t *testing.T) {
 }
 
 func TestStreamErrors(t *testing.T) {
-	data, err := os.ReadFile("testdata/send/blank-v1.stream")
+	data, err := os.ReadFile("../testdata/send/blank-v1.stream")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,18 +125,18 @@ func TestStreamErrors(t *testing.T) {
 		"version 9":     append([]byte("btrfs-stream\x00\x09\x00\x00\x00"), data[17:]...),
 		"2 MiB command": append([]byte("btrfs-stream\x00\x01\x00\x00\x00"), 0, 0, 0x20, 0, 3, 0, 0, 0, 0, 0),
 	} {
-		err := StreamChanges(bytes.NewReader(in), StreamOptions{}, func(change.Change) error { return nil })
-		if !errors.Is(err, ErrBadStream) {
-			t.Errorf("%s: error %v, want ErrBadStream", name, err)
+		err := Changes(bytes.NewReader(in), Options{}, func(change.Change) error { return nil })
+		if !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: error %v, want ErrMalformed", name, err)
 		}
 	}
 }
 
-// FuzzSendStream: go test -fuzz FuzzSendStream ./internal/snapshot. Any
-// input is read without panicking; a malformed one is ErrBadStream.
+// FuzzSendStream: go test -fuzz FuzzSendStream ./internal/snapshot/sendstream. Any
+// input is read without panicking; a malformed one is ErrMalformed.
 func FuzzSendStream(f *testing.F) {
 	for _, v := range []string{"v1", "v2"} {
-		data, err := os.ReadFile("testdata/send/blank-" + v + ".stream")
+		data, err := os.ReadFile("../testdata/send/blank-" + v + ".stream")
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -144,9 +144,9 @@ func FuzzSendStream(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := StreamChanges(bytes.NewReader(data), StreamOptions{}, func(change.Change) error { return nil })
-		if err != nil && !errors.Is(err, ErrBadStream) {
-			t.Errorf("error %v is not ErrBadStream", err)
+		err := Changes(bytes.NewReader(data), Options{}, func(change.Change) error { return nil })
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Errorf("error %v is not ErrMalformed", err)
 		}
 	})
 }
@@ -263,17 +263,17 @@ func streamCase(text string) []byte {
 	return buildStream(version, cmds...)
 }
 
-// FuzzStreamCommands: go test -fuzz FuzzStreamCommands ./internal/snapshot.
+// FuzzStreamCommands: go test -fuzz FuzzStreamCommands ./internal/snapshot/sendstream.
 // Its input is a sequence of commands (see streamCase), written into a
 // stream with valid CRCs, so that mutations explore what commands say and
-// in which order, not checksums. Any stream gives an ErrBadStream or
+// in which order, not checksums. Any stream gives an ErrMalformed or
 // changes whose paths are clean and absolute, within a second.
 func FuzzStreamCommands(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		stream := streamCase(text)
 		start := cpuTime()
 		var changes []change.Change
-		err := StreamChanges(bytes.NewReader(stream), StreamOptions{}, func(c change.Change) error {
+		err := Changes(bytes.NewReader(stream), Options{}, func(c change.Change) error {
 			changes = append(changes, c)
 			return nil
 		})
@@ -281,8 +281,8 @@ func FuzzStreamCommands(f *testing.F) {
 			t.Errorf("%d-byte stream took %v of CPU", len(stream), d)
 		}
 		if err != nil {
-			if !errors.Is(err, ErrBadStream) {
-				t.Errorf("error %v is not ErrBadStream", err)
+			if !errors.Is(err, ErrMalformed) {
+				t.Errorf("error %v is not ErrMalformed", err)
 			}
 			return
 		}
@@ -322,7 +322,7 @@ func cleanPath(p string) bool {
 }
 
 // TestStreamHostilePaths: a command whose path could not come from the
-// kernel is ErrBadStream naming the command, never a panic or a change
+// kernel is ErrMalformed naming the command, never a panic or a change
 // outside the tree (crafted_streams.sh; crash-stream-0.bin and
 // crash-stream-3.bin are a rename without a path or with an empty one).
 func TestStreamHostilePaths(t *testing.T) {
@@ -353,12 +353,12 @@ func TestStreamHostilePaths(t *testing.T) {
 		"entry a new directory never held":      {"mkdir path=d\nchmod path=d/x mode=0o600", `no entry "x" in a directory the stream created`},
 		"deep chain by renames":                 {"mkfile path=c0/" + strings.Repeat("a/", 1500) + "f\nmkfile path=c1/" + strings.Repeat("a/", 1500) + "f\nrename path=c0 path_to=c1/" + strings.Repeat("a/", 1500) + "prev", "a path longer than PATH_MAX"},
 	} {
-		err := StreamChanges(bytes.NewReader(streamCase(tc.text)), StreamOptions{}, func(c change.Change) error {
+		err := Changes(bytes.NewReader(streamCase(tc.text)), Options{}, func(c change.Change) error {
 			t.Errorf("%s: reported %s %q", name, c.Kind, c.Path)
 			return nil
 		})
-		if !errors.Is(err, ErrBadStream) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want ErrBadStream with %q", name, err, tc.want)
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want ErrMalformed with %q", name, err, tc.want)
 		}
 	}
 }
@@ -377,15 +377,15 @@ func TestStreamDeepPathLinear(t *testing.T) {
 	nested, deep := streamCase(b.String()), streamCase("mkfile path="+strings.Repeat("a/", 31999)+"a")
 	start := time.Now()
 	n := 0
-	err := StreamChanges(bytes.NewReader(nested), StreamOptions{}, func(c change.Change) error {
+	err := Changes(bytes.NewReader(nested), Options{}, func(c change.Change) error {
 		n++
 		return nil
 	})
 	if err != nil || n != 2001 { // 2000 directories and the root's entries
 		t.Errorf("2000 nested mkdirs: %d changes, error %v", n, err)
 	}
-	err = StreamChanges(bytes.NewReader(deep), StreamOptions{}, func(change.Change) error { return nil })
-	if !errors.Is(err, ErrBadStream) {
+	err = Changes(bytes.NewReader(deep), Options{}, func(change.Change) error { return nil })
+	if !errors.Is(err, ErrMalformed) {
 		t.Errorf("a 32,000-deep path: %v", err)
 	}
 	// About 0.1 s; generous for a loaded machine, far from quadratic.
@@ -401,7 +401,7 @@ func TestStreamDeepPathLinear(t *testing.T) {
 // is a directory because it held an entry, though the stream only gives
 // its times; what the unlinked entries were it does not say.
 func TestStreamTypes(t *testing.T) {
-	data, err := os.ReadFile("testdata/send/types.stream")
+	data, err := os.ReadFile("../testdata/send/types.stream")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,7 @@ link path=srv/link2 path_link=srv/data
 		}},
 	} {
 		got := map[string]change.Change{}
-		if err := StreamChanges(bytes.NewReader(tc.stream), StreamOptions{}, func(c change.Change) error {
+		if err := Changes(bytes.NewReader(tc.stream), Options{}, func(c change.Change) error {
 			got[c.Path] = c
 			return nil
 		}); err != nil {
@@ -459,7 +459,7 @@ func TestStreamHugeAttributesBounded(t *testing.T) {
 	stream := buildStream(1, cmds...)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	if err := StreamChanges(bytes.NewReader(stream), StreamOptions{}, func(change.Change) error { return nil }); err != nil {
+	if err := Changes(bytes.NewReader(stream), Options{}, func(change.Change) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)

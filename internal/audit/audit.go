@@ -1,0 +1,112 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
+)
+
+// Options say what to audit and how to classify what changed.
+type Options struct {
+	ClassifyOptions
+	Target snapshot.Options
+	// Warn gets, as it happens, what could not be read but did not stop
+	// the audit: a file of the audited root that classification reads
+	// (classification is less exact without it), an entry that vanished
+	// while the scan ran (fs.ErrNotExist) or one that could not be read.
+	// nil drops them; Result counts the entries.
+	Warn func(error)
+}
+
+func (o *Options) warn(err error) {
+	if o.Warn != nil {
+		o.Warn(err)
+	}
+}
+
+// Audit is an opened root and the classifier of its changes.
+type Audit struct {
+	// Target is what is audited; nil for the running system (Live), which
+	// is classified path by path and not scanned.
+	Target     *snapshot.Target
+	Classifier *classify.Classifier
+	Files      RootFiles
+	mounts     []snapshot.Mount // what is mounted over a live root
+	opts       Options
+}
+
+// Open reads the rules, opens the target and builds its classifier from
+// the rules, the audited root's /etc/.clean, /etc/passwd and /etc/group,
+// and what is mounted over it. Every decision the target made goes to
+// Note. The caller closes a.Target.
+func Open(opts Options) (_ *Audit, err error) {
+	rules, err := opts.LoadRules() // a mistake in a rule file fails before anything is read
+	if err != nil {
+		return nil, err
+	}
+	target, err := snapshot.Open(opts.Target)
+	if err != nil && opts.Target.SendStream != "" {
+		return nil, &InputError{SendStream, err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			target.Close()
+		}
+	}()
+	for _, d := range target.Info.Decisions {
+		opts.note(d)
+	}
+	a := &Audit{Target: target, mounts: target.LiveMounts(), opts: opts}
+	files, errs := readRootFiles(target.ReadFile)
+	for _, err := range errs {
+		opts.warn(fmt.Errorf("%w; classification will be less exact", err))
+	}
+	a.Files = files
+	if a.Classifier, err = opts.classifier(rules, files, a.mounts); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Result is what an audit found.
+type Result struct {
+	Entries []classify.Entry // every change and its verdict, in report order
+	// Problems are what could not be read, vanished entries included, in
+	// the order the scan met them.
+	Problems []error
+	// Vanished counts the entries that vanished while the scan ran (the
+	// root may be live), Unreadable the others that could not be read:
+	// when it is not zero, the audit is incomplete.
+	Vanished, Unreadable int
+}
+
+// Run scans the target and classifies every change.
+func (a *Audit) Run(ctx context.Context) (*Result, error) {
+	r := &Result{}
+	err := a.Target.Changes(ctx, func(c change.Change) error {
+		r.Entries = append(r.Entries, classify.Entry{Change: c, Verdict: a.Classifier.Classify(c)})
+		return nil
+	}, func(err error) {
+		r.Problems = append(r.Problems, err)
+		if errors.Is(err, fs.ErrNotExist) {
+			r.Vanished++
+		} else {
+			r.Unreadable++
+		}
+		a.opts.warn(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	report.Sort(r.Entries)
+	return r, nil
+}
