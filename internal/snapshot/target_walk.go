@@ -97,4 +97,3 @@ func (s walkSource) Changes(ctx context.Context, emit func(change.Change) error,
 	}
 	return walkDirs(ctx, s.opts, rootFd, baseFd, emit, problem)
 }
-
