@@ -94,6 +94,8 @@ func hint(err error) string {
 		return "--root and --baseline name a subvolume by its path under the top level (root, old_roots/<ts>) or by its absolute directory"
 	case errors.Is(err, snapshot.ErrReadOnly):
 		return "fsdiff never makes a read-only filesystem writable: pass --source btrfs (no deletions or renames) or --source walk, which need no snapshot"
+	case errors.Is(err, snapshot.ErrWalkDir) && !errors.Is(err, fs.ErrPermission):
+		return "check the path: the walk compares a --root directory that exists with a --baseline directory that exists, or with none"
 	case errors.Is(err, snapshot.ErrWalkRelative):
 		return "the walk source compares directories: pass --root and --baseline as absolute directories, or --baseline none"
 	case errors.Is(err, snapshot.ErrNoRoot) && errors.Is(err, errors.ErrUnsupported):

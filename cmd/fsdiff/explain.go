@@ -74,7 +74,11 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 		}
 		ch := describe(p)
 		v, structural, matches := a.Classifier.Explain(ch)
-		fmt.Fprintf(&b, "%s (%s)\n", names.Escape(p), ch.Type)
+		typ := ch.Type.String()
+		if ch.Type == 0 {
+			typ = "type unknown" // a saved stream that does not say
+		}
+		fmt.Fprintf(&b, "%s (%s)\n", names.Escape(p), typ)
 		fmt.Fprintf(&b, "  %s%s, anchor %s\n", v.Category, priority(v.Priority), names.Escape(v.Anchor))
 		fmt.Fprintf(&b, "  reason: %s\n", v.Reason)
 		if v.Source != "" {

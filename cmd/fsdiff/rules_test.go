@@ -170,6 +170,8 @@ func TestInputHints(t *testing.T) {
 		{[]string{"watch", "/nonexistent-dir", "--for", "1s"}, "lstat /nonexistent-dir: no such file or directory", "fsdiff watch takes directories that exist"},
 		{[]string{"check", "--send-stream", stream, "--junit", "/nonexistent-dir/report.xml"}, "writing the JUnit report: write /nonexistent-dir/report.xml: no such file or directory", "the directory of the --junit file must exist"},
 		{[]string{"check", "--send-stream", stream, "--metrics", "/nonexistent-dir/fsdiff.prom"}, "write /nonexistent-dir/fsdiff.prom: no such file or directory", "the directory of the --metrics file must exist"},
+		{[]string{"--source", "walk", "--root", "/nonexistent-root", "--baseline", "none"}, "open /nonexistent-root: no such file or directory", "check the path: the walk compares"},
+		{[]string{"--source", "walk", "--root", t.TempDir(), "--baseline", "/nonexistent-base"}, "open /nonexistent-base: no such file or directory", "check the path: the walk compares"},
 		{[]string{"suggest", "--send-stream", stream, "--output", "/nonexistent-dir/persist.nix"}, "write /nonexistent-dir/persist.nix: no such file or directory", "the directory of the --output file must exist"},
 	} {
 		_, errs, code := fsdiff(t, tc.args...)

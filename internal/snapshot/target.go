@@ -153,6 +153,8 @@ var (
 	// ErrWalkRelative: the walk compares directories, which it names by
 	// absolute path.
 	ErrWalkRelative = errors.New("the walk source takes an absolute directory")
+	// ErrWalkDir: a directory the walk compares cannot be opened.
+	ErrWalkDir = errors.New("the walk source compares directories")
 	// ErrReadOnly: the send source needs a snapshot, which a read-only
 	// filesystem or mount forbids, and fsdiff never makes one writable.
 	ErrReadOnly = errors.New("read-only")

@@ -32,7 +32,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	}
 	fd, err := openDirAt(unix.AT_FDCWD, root)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: root, Err: err}
+		return nil, fmt.Errorf("%w: %w", ErrWalkDir, &os.PathError{Op: "open", Path: root, Err: err})
 	}
 	t.Root = os.NewFile(uintptr(fd), root)
 	t.closers = append(t.closers, t.Root.Close)
@@ -59,7 +59,7 @@ func openWalk(opts Options, live bool) (_ *Target, err error) {
 	default:
 		fd, err := openDirAt(unix.AT_FDCWD, base)
 		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: base, Err: err}
+			return nil, fmt.Errorf("%w: %w", ErrWalkDir, &os.PathError{Op: "open", Path: base, Err: err})
 		}
 		baseDir = os.NewFile(uintptr(fd), base)
 		t.closers = append(t.closers, baseDir.Close)
