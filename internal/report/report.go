@@ -53,17 +53,11 @@ type Options struct {
 }
 
 // Sort orders entries for output: by category, most urgent first, then by
-// path bytes. It sorts a permutation and then moves each entry once, which
-// is much cheaper than letting the sort swap large entries.
+// path bytes. It sorts compact keys, each with its entry's index, and then
+// moves each entry once: comparing keys in one small array is much cheaper
+// than reaching into large entries scattered over memory, or swapping them.
 func Sort(entries []classify.Entry) {
-	perm := make([]int32, len(entries))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	slices.SortFunc(perm, func(i, j int32) int {
-		a, b := &entries[i], &entries[j]
-		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.Path, b.Path))
-	})
+	perm := order(entries)
 	// Apply the permutation in place, one cycle at a time: position i
 	// receives the entry at perm[i].
 	for i := range perm {
@@ -83,6 +77,29 @@ func Sort(entries []classify.Entry) {
 			j = k
 		}
 	}
+}
+
+// order returns the indexes of entries in report order. Equal keys keep
+// the order the sort leaves them in, as when it sorted indexes compared
+// through the entries.
+func order(entries []classify.Entry) []int32 {
+	type key struct {
+		path string
+		cat  classify.Category
+		i    int32
+	}
+	keys := make([]key, len(entries))
+	for i := range entries {
+		keys[i] = key{entries[i].Path, entries[i].Category, int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.cat, b.cat), strings.Compare(a.path, b.path))
+	})
+	perm := make([]int32, len(entries))
+	for i, k := range keys {
+		perm[i] = k.i
+	}
+	return perm
 }
 
 // Write renders sorted entries.

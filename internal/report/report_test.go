@@ -45,3 +45,19 @@ func TestSort(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSort(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	entries := make([]classify.Entry, 300_000)
+	for i := range entries {
+		entries[i] = classify.Entry{
+			Change:  change.Change{Path: "/var/lib/svc" + strconv.Itoa(r.IntN(100)) + "/d" + strconv.Itoa(r.IntN(1000)) + "/f" + strconv.Itoa(i)},
+			Verdict: classify.Verdict{Category: classify.Category(1 + r.IntN(5))},
+		}
+	}
+	work := make([]classify.Entry, len(entries))
+	for b.Loop() {
+		copy(work, entries)
+		Sort(work)
+	}
+}
