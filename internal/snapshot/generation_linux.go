@@ -17,12 +17,15 @@ import (
 
 // inode is a candidate found by the sweep.
 type inode struct {
-	ino       uint64
-	item      inodeItem
-	names     []nameRef // a window of generationScan.names
-	target    string    // symlink target
-	hasTarget bool
-	base      *inodeItem // the same inode in the baseline, if it is there
+	ino    uint64
+	item   inodeItem
+	target string     // symlink target
+	base   *inodeItem // the same inode in the baseline, if it is there
+	// The inode's names are generationScan.names[first:first+count]:
+	// indexes, not a window of the slice, which would keep each array the
+	// slice outgrew alive.
+	first, count uint32
+	hasTarget    bool
 }
 
 const sweepBufSize = 1 << 20
@@ -41,7 +44,7 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 		in := &g.inodes[i]
 		// A leaf that was not rewritten is not returned, so an inode's refs or
 		// its symlink extent may sit in an older leaf than its INODE_ITEM.
-		if in.ino != firstFreeObjectID && uint32(len(in.names)) < expectedNames(in.item) {
+		if in.ino != firstFreeObjectID && in.count < expectedNames(in.item) {
 			if err := g.fetchNames(in); err != nil {
 				return err
 			}
@@ -129,10 +132,12 @@ func (g *generationScan) sweep(ctx context.Context) error {
 }
 
 // addNames appends the names in an INODE_REF or INODE_EXTREF item to in.
-// All names of the scan share one slice, so in.names is always its tail
+// All names of the scan share one slice, so in's names are always its tail
 // while in's items are being read.
 func (g *generationScan) addNames(in *inode, h *searchHeader, data []byte) error {
-	start := len(g.names) - len(in.names)
+	if in.count == 0 {
+		in.first = uint32(len(g.names))
+	}
 	var err error
 	if h.Type == keyInodeRef {
 		g.names, err = decodeInodeRefs(h.Offset, data, g.names)
@@ -142,8 +147,13 @@ func (g *generationScan) addNames(in *inode, h *searchHeader, data []byte) error
 	if err != nil {
 		return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 	}
-	in.names = g.names[start:len(g.names):len(g.names)]
+	in.count = uint32(len(g.names)) - in.first
 	return nil
+}
+
+// namesOf returns the names of in.
+func (g *generationScan) namesOf(in *inode) []nameRef {
+	return g.names[in.first : in.first+in.count]
 }
 
 // expectedNames is how many names an inode has: its link count, except
@@ -183,7 +193,7 @@ func (g *generationScan) searcher() *treeSearcher {
 // fetchNames reads every INODE_REF and INODE_EXTREF of ino, whatever leaf
 // they are in.
 func (g *generationScan) fetchNames(in *inode) error {
-	in.names = nil
+	in.count = 0
 	err := g.searcher().search(searchKey{
 		MinObjectID: in.ino, MaxObjectID: in.ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
 		MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
@@ -302,8 +312,8 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 
 // dirRef returns the name of directory ino in its parent.
 func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
-	if in := g.find(ino); in != nil && len(in.names) == 1 {
-		return in.names[0], nil
+	if in := g.find(ino); in != nil && in.count == 1 {
+		return g.names[in.first], nil
 	}
 	var refs []nameRef
 	err := g.searcher().search(searchKey{
@@ -383,7 +393,7 @@ func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem
 		c.Path = "/"
 		return emit(c)
 	}
-	for _, ref := range in.names {
+	for _, ref := range g.namesOf(in) {
 		dir, err := g.dirPath(ref.parent)
 		if errors.Is(err, unix.ENOENT) {
 			problem(fmt.Errorf("%s %q (inode %d) vanished during the scan: %w", c.Type, ref.name, ino, err))
