@@ -1,17 +1,18 @@
 package snapshot
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,8 +41,8 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 	if err := g.sweep(ctx); err != nil {
 		return err
 	}
-	for i := range g.inodes {
-		in := &g.inodes[i]
+	for i := range g.inodes.Len() {
+		in := g.inodes.At(i)
 		// A leaf that was not rewritten is not returned, so an inode's refs or
 		// its symlink extent may sit in an older leaf than its INODE_ITEM.
 		if in.ino != firstFreeObjectID && in.count < expectedNames(in.item) {
@@ -60,11 +61,11 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 			return err
 		}
 	}
-	for i := range g.inodes {
+	for i := range g.inodes.Len() {
 		if i&0xfff == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := g.emit(&g.inodes[i], emit, problem); err != nil {
+		if err := g.emit(g.inodes.At(i), emit, problem); err != nil {
 			return err
 		}
 	}
@@ -92,8 +93,8 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 func (g *generationScan) sweep(ctx context.Context) error {
 	// last returns the inode the item belongs to, if its INODE_ITEM was kept.
 	last := func(ino uint64) *inode {
-		if n := len(g.inodes); n > 0 && g.inodes[n-1].ino == ino {
-			return &g.inodes[n-1]
+		if n := g.inodes.Len(); n > 0 && g.inodes.At(n-1).ino == ino {
+			return g.inodes.At(n - 1)
 		}
 		return nil
 	}
@@ -112,7 +113,7 @@ func (g *generationScan) sweep(ctx context.Context) error {
 				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 			}
 			if it.transid > g.since.Generation && it.nlink > 0 {
-				g.inodes = append(g.inodes, inode{ino: h.ObjectID, item: it})
+				g.inodes.Append(inode{ino: h.ObjectID, item: it})
 			}
 		case keyInodeRef, keyInodeExtref:
 			if in := last(h.ObjectID); in != nil {
@@ -168,19 +169,20 @@ func expectedNames(it inodeItem) uint32 {
 type generationScan struct {
 	root   *os.File
 	since  Since
-	inodes []inode           // sorted by inode number
-	names  []nameRef         // the names of all inodes
-	dirs   map[uint64]string // directory inode → absolute path, memoised
+	inodes chunked.List[inode] // sorted by inode number; chunked: the sweep appends hundreds of thousands
+	names  []nameRef           // the names of all inodes
+	dirs   map[uint64]string   // directory inode → absolute path, memoised
 	small  *treeSearcher
 }
 
 // find returns the candidate with inode number ino, if there is one.
 func (g *generationScan) find(ino uint64) *inode {
-	i, ok := slices.BinarySearchFunc(g.inodes, ino, func(in inode, ino uint64) int { return cmp.Compare(in.ino, ino) })
-	if !ok {
+	n := g.inodes.Len()
+	i := sort.Search(n, func(i int) bool { return g.inodes.At(i).ino >= ino })
+	if i == n || g.inodes.At(i).ino != ino {
 		return nil
 	}
-	return &g.inodes[i]
+	return g.inodes.At(i)
 }
 
 func (g *generationScan) searcher() *treeSearcher {
@@ -230,22 +232,23 @@ func (g *generationScan) fetchTarget(in *inode) error {
 func (g *generationScan) fetchBaseline(ctx context.Context) error {
 	const maxRun, smallFile = 256, 1 << 20
 	key := searchKey{TreeID: g.since.Tree, MinType: keyInodeItem, MaxType: keyInodeItem, MaxTransID: math.MaxUint64}
-	for i := 0; i < len(g.inodes); {
+	at, n := g.inodes.At, g.inodes.Len()
+	for i := 0; i < n; {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		first := &g.inodes[i]
+		first := at(i)
 		if first.item.generation > g.since.Generation && first.ino != firstFreeObjectID {
 			i++ // created after the cutoff: the baseline's inode of that number is another one
 			continue
 		}
 		j := i
-		for j+1 < len(g.inodes) && j+1-i < maxRun && g.inodes[j+1].ino == g.inodes[j].ino+1 &&
-			g.inodes[j].item.mode&unix.S_IFMT != unix.S_IFDIR && g.inodes[j].item.size < smallFile &&
-			g.inodes[j+1].item.generation <= g.since.Generation {
+		for j+1 < n && j+1-i < maxRun && at(j+1).ino == at(j).ino+1 &&
+			at(j).item.mode&unix.S_IFMT != unix.S_IFDIR && at(j).item.size < smallFile &&
+			at(j+1).item.generation <= g.since.Generation {
 			j++
 		}
-		key.MinObjectID, key.MaxObjectID = first.ino, g.inodes[j].ino
+		key.MinObjectID, key.MaxObjectID = first.ino, at(j).ino
 		err := g.searcher().search(key, func(h *searchHeader, data []byte) error {
 			if h.Type != keyInodeItem {
 				return nil
