@@ -107,9 +107,9 @@ paths=$("$WORK/fsdiff" --mount "$MNT" --root root --baseline root-blank --format
 
 if [ -n "$OLD" ]; then
 	same=1
-	for f in "" "--format paths --all" "--format ndjson --all" "--format tsv" "--format json" "--format table" "--format table --all"; do
-		"$OLD" --mount "$MNT" --root root --baseline root-blank $f >"$WORK/old.out"
-		"$WORK/fsdiff" --mount "$MNT" --root root --baseline root-blank $f >"$WORK/new.out"
+	for f in "" "--format paths --all" "--format ndjson --all" "--format tsv" "--format json" "--format table" "--format table --all" "--format paths -0"; do
+		SOURCE_DATE_EPOCH=1 "$OLD" --mount "$MNT" --root root --baseline root-blank $f >"$WORK/old.out"
+		SOURCE_DATE_EPOCH=1 "$WORK/fsdiff" --mount "$MNT" --root root --baseline root-blank $f >"$WORK/new.out"
 		if cmp -s "$WORK/old.out" "$WORK/new.out"; then
 			echo "same output as $OLD: ${f:-table} ($(wc -c <"$WORK/new.out") bytes)"
 		else
