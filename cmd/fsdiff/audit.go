@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
@@ -96,8 +97,9 @@ func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Wr
 		}
 	}()
 	vanished, unreadable := 0, 0
+	var entries chunked.List[classify.Entry] // grows without copying; report.Sorted copies each entry once
 	err = a.target.Changes(ctx, func(c change.Change) error {
-		a.entries = append(a.entries, classify.Entry{Change: c, Verdict: a.classifier.Classify(c)})
+		entries.Append(classify.Entry{Change: c, Verdict: a.classifier.Classify(c)})
 		return nil
 	}, func(err error) {
 		a.problems = append(a.problems, err)
@@ -119,7 +121,7 @@ func audit(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Wr
 	if unreadable > 0 {
 		a.incomplete = fmt.Errorf("%d entries could not be read: the audit is incomplete: %w", unreadable, errIncomplete)
 	}
-	report.Sort(a.entries)
+	a.entries = report.Sorted(&entries)
 	return a, nil
 }
 

@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 )
 
-func TestSort(t *testing.T) {
+func TestSorted(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := range 50 {
 		var entries []classify.Entry
+		var l chunked.List[classify.Entry]
 		for i := range n {
 			entries = append(entries, classify.Entry{
 				Change:  change.Change{Path: "/p" + strconv.Itoa(r.IntN(20)), Inode: uint64(i)},
@@ -30,7 +32,10 @@ func TestSort(t *testing.T) {
 			}
 			return 0
 		})
-		Sort(entries)
+		for _, e := range entries {
+			l.Append(e)
+		}
+		entries = Sorted(&l)
 		for i := range entries {
 			if entries[i].Category != want[i].Category || entries[i].Path != want[i].Path {
 				t.Fatalf("n=%d: position %d holds %s %s, want %s %s", n, i, entries[i].Category, entries[i].Path, want[i].Category, want[i].Path)
@@ -46,7 +51,7 @@ func TestSort(t *testing.T) {
 	}
 }
 
-func BenchmarkSort(b *testing.B) {
+func BenchmarkSorted(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	entries := make([]classify.Entry, 300_000)
 	for i := range entries {
@@ -55,9 +60,11 @@ func BenchmarkSort(b *testing.B) {
 			Verdict: classify.Verdict{Category: classify.Category(1 + r.IntN(5))},
 		}
 	}
-	work := make([]classify.Entry, len(entries))
+	var l chunked.List[classify.Entry]
+	for _, e := range entries {
+		l.Append(e)
+	}
 	for b.Loop() {
-		copy(work, entries)
-		Sort(work)
+		Sorted(&l)
 	}
 }
