@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"os"
 	"slices"
@@ -133,28 +134,37 @@ func (g *generationScan) sweep(ctx context.Context) error {
 }
 
 // addNames appends the names in an INODE_REF or INODE_EXTREF item to in.
-// All names of the scan share one slice, so in's names are always its tail
+// All names of the scan share one list, so in's names are always its tail
 // while in's items are being read.
 func (g *generationScan) addNames(in *inode, h *searchHeader, data []byte) error {
 	if in.count == 0 {
-		in.first = uint32(len(g.names))
+		in.first = uint32(g.names.Len())
 	}
 	var err error
 	if h.Type == keyInodeRef {
-		g.names, err = decodeInodeRefs(h.Offset, data, g.names)
+		g.decoded, err = decodeInodeRefs(h.Offset, data, g.decoded[:0])
 	} else {
-		g.names, err = decodeInodeExtrefs(data, g.names)
+		g.decoded, err = decodeInodeExtrefs(data, g.decoded[:0])
 	}
 	if err != nil {
 		return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 	}
-	in.count = uint32(len(g.names)) - in.first
+	for _, ref := range g.decoded {
+		g.names.Append(ref)
+	}
+	in.count = uint32(g.names.Len()) - in.first
 	return nil
 }
 
 // namesOf returns the names of in.
-func (g *generationScan) namesOf(in *inode) []nameRef {
-	return g.names[in.first : in.first+in.count]
+func (g *generationScan) namesOf(in *inode) iter.Seq[nameRef] {
+	return func(yield func(nameRef) bool) {
+		for i := in.first; i < in.first+in.count; i++ {
+			if !yield(*g.names.At(int(i))) {
+				return
+			}
+		}
+	}
 }
 
 // expectedNames is how many names an inode has: its link count, except
@@ -167,12 +177,13 @@ func expectedNames(it inodeItem) uint32 {
 }
 
 type generationScan struct {
-	root   *os.File
-	since  Since
-	inodes chunked.List[inode] // sorted by inode number; chunked: the sweep appends hundreds of thousands
-	names  []nameRef           // the names of all inodes
-	dirs   map[uint64]string   // directory inode → absolute path, memoised
-	small  *treeSearcher
+	root    *os.File
+	since   Since
+	inodes  chunked.List[inode]   // sorted by inode number; chunked: the sweep appends hundreds of thousands
+	names   chunked.List[nameRef] // the names of all inodes
+	decoded []nameRef             // the names of one item, reused
+	dirs    map[uint64]string     // directory inode → absolute path, memoised
+	small   *treeSearcher
 }
 
 // find returns the candidate with inode number ino, if there is one.
@@ -316,7 +327,7 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 // dirRef returns the name of directory ino in its parent.
 func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
 	if in := g.find(ino); in != nil && in.count == 1 {
-		return g.names[in.first], nil
+		return *g.names.At(int(in.first)), nil
 	}
 	var refs []nameRef
 	err := g.searcher().search(searchKey{
@@ -396,7 +407,7 @@ func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem
 		c.Path = "/"
 		return emit(c)
 	}
-	for _, ref := range g.namesOf(in) {
+	for ref := range g.namesOf(in) {
 		dir, err := g.dirPath(ref.parent)
 		if errors.Is(err, unix.ENOENT) {
 			problem(fmt.Errorf("%s %q (inode %d) vanished during the scan: %w", c.Type, ref.name, ino, err))
