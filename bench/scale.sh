@@ -133,7 +133,9 @@ done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
-echo "N=$N entries, $paths changed paths, $RUNS rounds (medians), warm cache, $(uname -r), $(nproc) CPUs"
+made="N=$N entries"
+if [ "$MOUNTED" = 0 ]; then made="image $MNT"; fi
+echo "$made, $paths changed paths, $RUNS rounds (medians), warm cache, $(uname -r), $(nproc) CPUs"
 printf '%-11s %8s %10s %12s\n' tool seconds "RSS MiB" "RSS B/path"
 declare -A med
 for t in "${names[@]}"; do
