@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
@@ -92,8 +93,9 @@ type Result struct {
 // Run scans the target and classifies every change.
 func (a *Audit) Run(ctx context.Context) (*Result, error) {
 	r := &Result{}
+	var entries chunked.List[classify.Entry] // grows without copying; report.Sorted copies each entry once
 	err := a.Target.Changes(ctx, func(c change.Change) error {
-		r.Entries = append(r.Entries, classify.Entry{Change: c, Verdict: a.Classifier.Classify(c)})
+		entries.Append(classify.Entry{Change: c, Verdict: a.Classifier.Classify(c)})
 		return nil
 	}, func(err error) {
 		r.Problems = append(r.Problems, err)
@@ -107,6 +109,6 @@ func (a *Audit) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	report.Sort(r.Entries)
+	r.Entries = report.Sorted(&entries)
 	return r, nil
 }

@@ -106,6 +106,18 @@ func Unescape(s string) (string, error) {
 func AppendJSON(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
+		// Copy a run of printable ASCII other than '"' and '\\' at once: most
+		// names are nothing else.
+		j := i
+		for j < len(s) && jsonSafe[s[j]] {
+			j++
+		}
+		if j > i {
+			dst = append(dst, s[i:j]...)
+			if i = j; i == len(s) {
+				break
+			}
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1:
@@ -130,6 +142,14 @@ func AppendJSON(dst []byte, s string) []byte {
 	}
 	return append(dst, '"')
 }
+
+// jsonSafe marks the bytes AppendJSON copies as they are.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // DecodeJSON decodes a JSON string literal written by this package
 // (or any JSON encoder) into bytes, turning lone surrogates \udc80-\udcff

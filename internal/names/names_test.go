@@ -83,3 +83,30 @@ func TestStringJSON(t *testing.T) {
 		t.Errorf("round trip through encoding/json:\n got %q\nwant %q", out.Names, in.Names)
 	}
 }
+
+// TestAppendJSONBytes pins AppendJSON's exact output, with plain runs next
+// to every kind of escape, so that the bulk copy of plain runs changes no
+// byte of what the JSON formats print.
+func TestAppendJSONBytes(t *testing.T) {
+	for name, want := range map[string]string{
+		"":                       `""`,
+		"/var/lib/svc042/d01":    `"/var/lib/svc042/d01"`,
+		`a"b\c`:                  `"a\"b\\c"`,
+		"x\ny\tz\rw":             `"x\ny\tz\rw"`,
+		"a\x01b\x7fc~":           `"a\u0001b\u007fc~"`,
+		"é/\u2028/\u2029/😀":      "\"é/\\u2028/\\u2029/😀\"",
+		"ok\xffend\xc3":          `"ok\udcffend\udcc3"`,
+		" leading and trailing ": `" leading and trailing "`,
+	} {
+		if got := string(AppendJSON([]byte("prefix"), name)); got != "prefix"+want {
+			t.Errorf("AppendJSON(%q) = %s, want %s", name, got[len("prefix"):], want)
+		}
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf = AppendJSON(buf[:0], "/home/alice/.cache/mozilla/firefox/abcd1234.default/cache2/entries/0123456789ABCDEF")
+	}
+}

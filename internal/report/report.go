@@ -14,6 +14,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -52,37 +53,31 @@ type Options struct {
 	Null   bool // paths: NUL-terminated and unescaped
 }
 
-// Sort orders entries for output: by category, most urgent first, then by
-// path bytes. It sorts a permutation and then moves each entry once, which
-// is much cheaper than letting the sort swap large entries.
-func Sort(entries []classify.Entry) {
-	perm := make([]int32, len(entries))
-	for i := range perm {
-		perm[i] = int32(i)
+// Sorted returns the entries of l in report order: by category, most
+// urgent first, then by path bytes. It sorts compact keys, each with its
+// entry's index, and then copies each entry once into a slice of exactly
+// the right size: comparing keys in one small array is much cheaper than
+// reaching into large entries scattered over memory, and collecting entries
+// in a chunked list never copies them while it grows.
+func Sorted(l *chunked.List[classify.Entry]) []classify.Entry {
+	type key struct {
+		path string
+		cat  classify.Category
+		i    int32
 	}
-	slices.SortFunc(perm, func(i, j int32) int {
-		a, b := &entries[i], &entries[j]
-		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.Path, b.Path))
+	keys := make([]key, l.Len())
+	for i := range keys {
+		e := l.At(i)
+		keys[i] = key{e.Path, e.Category, int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.cat, b.cat), strings.Compare(a.path, b.path))
 	})
-	// Apply the permutation in place, one cycle at a time: position i
-	// receives the entry at perm[i].
-	for i := range perm {
-		if perm[i] < 0 {
-			continue
-		}
-		tmp := entries[i]
-		j := i
-		for {
-			k := int(perm[j])
-			perm[j] = -1
-			if k == i {
-				entries[j] = tmp
-				break
-			}
-			entries[j] = entries[k]
-			j = k
-		}
+	out := make([]classify.Entry, len(keys))
+	for i, k := range keys {
+		out[i] = *l.At(int(k.i))
 	}
+	return out
 }
 
 // Write renders sorted entries.

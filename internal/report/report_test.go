@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 )
 
-func TestSort(t *testing.T) {
+func TestSorted(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := range 50 {
 		var entries []classify.Entry
+		var l chunked.List[classify.Entry]
 		for i := range n {
 			entries = append(entries, classify.Entry{
 				Change:  change.Change{Path: "/p" + strconv.Itoa(r.IntN(20)), Inode: uint64(i)},
@@ -30,7 +32,10 @@ func TestSort(t *testing.T) {
 			}
 			return 0
 		})
-		Sort(entries)
+		for _, e := range entries {
+			l.Append(e)
+		}
+		entries = Sorted(&l)
 		for i := range entries {
 			if entries[i].Category != want[i].Category || entries[i].Path != want[i].Path {
 				t.Fatalf("n=%d: position %d holds %s %s, want %s %s", n, i, entries[i].Category, entries[i].Path, want[i].Category, want[i].Path)
@@ -43,5 +48,23 @@ func TestSort(t *testing.T) {
 		if len(seen) != n {
 			t.Fatalf("n=%d: %d distinct entries after sorting", n, len(seen))
 		}
+	}
+}
+
+func BenchmarkSorted(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	entries := make([]classify.Entry, 300_000)
+	for i := range entries {
+		entries[i] = classify.Entry{
+			Change:  change.Change{Path: "/var/lib/svc" + strconv.Itoa(r.IntN(100)) + "/d" + strconv.Itoa(r.IntN(1000)) + "/f" + strconv.Itoa(i)},
+			Verdict: classify.Verdict{Category: classify.Category(1 + r.IntN(5))},
+		}
+	}
+	var l chunked.List[classify.Entry]
+	for _, e := range entries {
+		l.Append(e)
+	}
+	for b.Loop() {
+		Sorted(&l)
 	}
 }

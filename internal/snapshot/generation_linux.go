@@ -1,28 +1,33 @@
 package snapshot
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"golang.org/x/sys/unix"
 )
 
 // inode is a candidate found by the sweep.
 type inode struct {
-	ino       uint64
-	item      inodeItem
-	names     []nameRef // a window of generationScan.names
-	target    string    // symlink target
-	hasTarget bool
-	base      *inodeItem // the same inode in the baseline, if it is there
+	ino    uint64
+	item   inodeItem
+	target string     // symlink target
+	base   *inodeItem // the same inode in the baseline, if it is there
+	// The inode's names are generationScan.names[first:first+count]:
+	// indexes, not a window of the slice, which would keep each array the
+	// slice outgrew alive.
+	first, count uint32
+	hasTarget    bool
 }
 
 const sweepBufSize = 1 << 20
@@ -37,11 +42,11 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 	if err := g.sweep(ctx); err != nil {
 		return err
 	}
-	for i := range g.inodes {
-		in := &g.inodes[i]
+	for i := range g.inodes.Len() {
+		in := g.inodes.At(i)
 		// A leaf that was not rewritten is not returned, so an inode's refs or
 		// its symlink extent may sit in an older leaf than its INODE_ITEM.
-		if in.ino != firstFreeObjectID && uint32(len(in.names)) < expectedNames(in.item) {
+		if in.ino != firstFreeObjectID && in.count < expectedNames(in.item) {
 			if err := g.fetchNames(in); err != nil {
 				return err
 			}
@@ -57,11 +62,11 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 			return err
 		}
 	}
-	for i := range g.inodes {
+	for i := range g.inodes.Len() {
 		if i&0xfff == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := g.emit(&g.inodes[i], emit, problem); err != nil {
+		if err := g.emit(g.inodes.At(i), emit, problem); err != nil {
 			return err
 		}
 	}
@@ -89,8 +94,8 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 func (g *generationScan) sweep(ctx context.Context) error {
 	// last returns the inode the item belongs to, if its INODE_ITEM was kept.
 	last := func(ino uint64) *inode {
-		if n := len(g.inodes); n > 0 && g.inodes[n-1].ino == ino {
-			return &g.inodes[n-1]
+		if n := g.inodes.Len(); n > 0 && g.inodes.At(n-1).ino == ino {
+			return g.inodes.At(n - 1)
 		}
 		return nil
 	}
@@ -109,7 +114,7 @@ func (g *generationScan) sweep(ctx context.Context) error {
 				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 			}
 			if it.transid > g.since.Generation && it.nlink > 0 {
-				g.inodes = append(g.inodes, inode{ino: h.ObjectID, item: it})
+				g.inodes.Append(inode{ino: h.ObjectID, item: it})
 			}
 		case keyInodeRef, keyInodeExtref:
 			if in := last(h.ObjectID); in != nil {
@@ -129,21 +134,37 @@ func (g *generationScan) sweep(ctx context.Context) error {
 }
 
 // addNames appends the names in an INODE_REF or INODE_EXTREF item to in.
-// All names of the scan share one slice, so in.names is always its tail
+// All names of the scan share one list, so in's names are always its tail
 // while in's items are being read.
 func (g *generationScan) addNames(in *inode, h *searchHeader, data []byte) error {
-	start := len(g.names) - len(in.names)
+	if in.count == 0 {
+		in.first = uint32(g.names.Len())
+	}
 	var err error
 	if h.Type == keyInodeRef {
-		g.names, err = decodeInodeRefs(h.Offset, data, g.names)
+		g.decoded, err = decodeInodeRefs(h.Offset, data, g.decoded[:0])
 	} else {
-		g.names, err = decodeInodeExtrefs(data, g.names)
+		g.decoded, err = decodeInodeExtrefs(data, g.decoded[:0])
 	}
 	if err != nil {
 		return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 	}
-	in.names = g.names[start:len(g.names):len(g.names)]
+	for _, ref := range g.decoded {
+		g.names.Append(ref)
+	}
+	in.count = uint32(g.names.Len()) - in.first
 	return nil
+}
+
+// namesOf returns the names of in.
+func (g *generationScan) namesOf(in *inode) iter.Seq[nameRef] {
+	return func(yield func(nameRef) bool) {
+		for i := in.first; i < in.first+in.count; i++ {
+			if !yield(*g.names.At(int(i))) {
+				return
+			}
+		}
+	}
 }
 
 // expectedNames is how many names an inode has: its link count, except
@@ -156,21 +177,23 @@ func expectedNames(it inodeItem) uint32 {
 }
 
 type generationScan struct {
-	root   *os.File
-	since  Since
-	inodes []inode           // sorted by inode number
-	names  []nameRef         // the names of all inodes
-	dirs   map[uint64]string // directory inode → absolute path, memoised
-	small  *treeSearcher
+	root    *os.File
+	since   Since
+	inodes  chunked.List[inode]   // sorted by inode number; chunked: the sweep appends hundreds of thousands
+	names   chunked.List[nameRef] // the names of all inodes
+	decoded []nameRef             // the names of one item, reused
+	dirs    map[uint64]string     // directory inode → absolute path, memoised
+	small   *treeSearcher
 }
 
 // find returns the candidate with inode number ino, if there is one.
 func (g *generationScan) find(ino uint64) *inode {
-	i, ok := slices.BinarySearchFunc(g.inodes, ino, func(in inode, ino uint64) int { return cmp.Compare(in.ino, ino) })
-	if !ok {
+	n := g.inodes.Len()
+	i := sort.Search(n, func(i int) bool { return g.inodes.At(i).ino >= ino })
+	if i == n || g.inodes.At(i).ino != ino {
 		return nil
 	}
-	return &g.inodes[i]
+	return g.inodes.At(i)
 }
 
 func (g *generationScan) searcher() *treeSearcher {
@@ -183,7 +206,7 @@ func (g *generationScan) searcher() *treeSearcher {
 // fetchNames reads every INODE_REF and INODE_EXTREF of ino, whatever leaf
 // they are in.
 func (g *generationScan) fetchNames(in *inode) error {
-	in.names = nil
+	in.count = 0
 	err := g.searcher().search(searchKey{
 		MinObjectID: in.ino, MaxObjectID: in.ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
 		MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
@@ -220,22 +243,23 @@ func (g *generationScan) fetchTarget(in *inode) error {
 func (g *generationScan) fetchBaseline(ctx context.Context) error {
 	const maxRun, smallFile = 256, 1 << 20
 	key := searchKey{TreeID: g.since.Tree, MinType: keyInodeItem, MaxType: keyInodeItem, MaxTransID: math.MaxUint64}
-	for i := 0; i < len(g.inodes); {
+	at, n := g.inodes.At, g.inodes.Len()
+	for i := 0; i < n; {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		first := &g.inodes[i]
+		first := at(i)
 		if first.item.generation > g.since.Generation && first.ino != firstFreeObjectID {
 			i++ // created after the cutoff: the baseline's inode of that number is another one
 			continue
 		}
 		j := i
-		for j+1 < len(g.inodes) && j+1-i < maxRun && g.inodes[j+1].ino == g.inodes[j].ino+1 &&
-			g.inodes[j].item.mode&unix.S_IFMT != unix.S_IFDIR && g.inodes[j].item.size < smallFile &&
-			g.inodes[j+1].item.generation <= g.since.Generation {
+		for j+1 < n && j+1-i < maxRun && at(j+1).ino == at(j).ino+1 &&
+			at(j).item.mode&unix.S_IFMT != unix.S_IFDIR && at(j).item.size < smallFile &&
+			at(j+1).item.generation <= g.since.Generation {
 			j++
 		}
-		key.MinObjectID, key.MaxObjectID = first.ino, g.inodes[j].ino
+		key.MinObjectID, key.MaxObjectID = first.ino, at(j).ino
 		err := g.searcher().search(key, func(h *searchHeader, data []byte) error {
 			if h.Type != keyInodeItem {
 				return nil
@@ -302,8 +326,8 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 
 // dirRef returns the name of directory ino in its parent.
 func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
-	if in := g.find(ino); in != nil && len(in.names) == 1 {
-		return in.names[0], nil
+	if in := g.find(ino); in != nil && in.count == 1 {
+		return *g.names.At(int(in.first)), nil
 	}
 	var refs []nameRef
 	err := g.searcher().search(searchKey{
@@ -383,7 +407,7 @@ func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem
 		c.Path = "/"
 		return emit(c)
 	}
-	for _, ref := range in.names {
+	for ref := range g.namesOf(in) {
 		dir, err := g.dirPath(ref.parent)
 		if errors.Is(err, unix.ENOENT) {
 			problem(fmt.Errorf("%s %q (inode %d) vanished during the scan: %w", c.Type, ref.name, ino, err))

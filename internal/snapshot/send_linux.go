@@ -15,6 +15,7 @@ import (
 
 	"github.com/dennwc/btrfs"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot/sendstream"
 	"golang.org/x/sys/unix"
 )
@@ -168,11 +169,12 @@ func linkNames(snap *os.File) func(ino uint64) ([]string, error) {
 	g := &generationScan{root: snap, dirs: map[uint64]string{}}
 	return func(ino uint64) ([]string, error) {
 		in := &inode{ino: ino}
+		g.names = chunked.List[nameRef]{} // in is the only inode this scan keeps names of
 		if err := g.fetchNames(in); err != nil {
 			return nil, err
 		}
-		names := make([]string, 0, len(in.names))
-		for _, ref := range in.names {
+		names := make([]string, 0, in.count)
+		for ref := range g.namesOf(in) {
 			dir, err := g.dirPath(ref.parent)
 			if err != nil {
 				return nil, err
