@@ -360,11 +360,11 @@ func identical(a int, an string, b int, bn string) (bool, error) {
 			return false, err
 		}
 		defer unix.Close(fb)
-		na, err := readNames(fa)
+		na, err := copiedNames(fa)
 		if err != nil {
 			return false, err
 		}
-		nb, err := readNames(fb)
+		nb, err := copiedNames(fb)
 		if err != nil {
 			return false, err
 		}
@@ -378,6 +378,18 @@ func identical(a int, an string, b int, bn string) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// copiedNames lists what a copy of directory fd holds: not its sockets.
+func copiedNames(fd int) ([]string, error) {
+	names, err := readNames(fd)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(names, func(n string) bool {
+		st, err := lstat(fd, n)
+		return err == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
+	}), nil
 }
 
 func readlink(dir int, name string) (string, error) {
