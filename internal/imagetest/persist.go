@@ -5,8 +5,10 @@ package imagetest
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -110,4 +112,31 @@ func capability(bit uint) []byte {
 		binary.Write(&b, binary.LittleEndian, v)
 	}
 	return b.Bytes()
+}
+
+// Tree lists everything under dir: path, mode, owner, size, mtime and
+// content, to tell that nothing changed.
+func Tree(t testing.TB, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		line := fmt.Sprintf("%s %o %d:%d %d %d", p, st.Mode, st.Uid, st.Gid, st.Size, info.ModTime().UnixNano())
+		if info.Mode().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			line += " " + string(data)
+		}
+		out = append(out, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -294,33 +294,6 @@ func extentsShared(t *testing.T, name string) bool {
 	return true
 }
 
-// treeOf lists everything under dir: path, mode, owner, size, mtime and
-// content, to tell that nothing changed.
-func treeOf(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		st := info.Sys().(*syscall.Stat_t)
-		line := fmt.Sprintf("%s %o %d:%d %d %d", p, st.Mode, st.Uid, st.Gid, st.Size, info.ModTime().UnixNano())
-		if info.Mode().IsRegular() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += " " + string(data)
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestPersistPlanChangesNothing: planning (the default) writes nothing in
 // the storage.
 func TestPersistPlanChangesNothing(t *testing.T) {
@@ -329,9 +302,9 @@ func TestPersistPlanChangesNothing(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(storage, "etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	before := treeOf(t, storage)
+	before := imagetest.Tree(t, storage)
 	planFor(t, top, storage, nil)
-	if after := treeOf(t, storage); !slices.Equal(before, after) {
+	if after := imagetest.Tree(t, storage); !slices.Equal(before, after) {
 		t.Errorf("the plan changed the storage:\nbefore %q\nafter  %q", before, after)
 	}
 }
@@ -349,7 +322,7 @@ func TestPersistConflictLeftUntouched(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(old, "a"), []byte("older\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := treeOf(t, old)
+	before := imagetest.Tree(t, old)
 	p := planFor(t, top, storage, nil)
 	for _, it := range p.Items {
 		if want := map[bool]State{true: Conflict, false: New}[it.Source == "/var/lib/foo"]; it.State != want {
@@ -360,7 +333,7 @@ func TestPersistConflictLeftUntouched(t *testing.T) {
 	if !slices.Equal(r.Conflicts, []string{"/var/lib/foo"}) || !slices.Equal(r.Moved, []string{"/etc/machine-id", "/home/alice/.ssh"}) {
 		t.Errorf("moved %q, conflicts %q", r.Moved, r.Conflicts)
 	}
-	if after := treeOf(t, old); !slices.Equal(before, after) {
+	if after := imagetest.Tree(t, old); !slices.Equal(before, after) {
 		t.Errorf("the conflicting destination changed:\nbefore %q\nafter  %q", before, after)
 	}
 
