@@ -489,3 +489,27 @@ func TestPersistRefusals(t *testing.T) {
 		t.Errorf("a mount point anchor: %v, want ErrMountPoint", err)
 	}
 }
+
+// TestPersistDestinationAppearsAfterPlan: a destination made between the
+// plan and the copy is not overwritten (RENAME_NOREPLACE): it is reported
+// as a conflict and left as it is.
+func TestPersistDestinationAppearsAfterPlan(t *testing.T) {
+	top := imagetest.PersistLayout(t)
+	storage := filepath.Join(top, "persist")
+	p := planFor(t, top, storage, []string{"/etc/machine-id"})
+	if err := os.Mkdir(filepath.Join(storage, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(storage, "etc/machine-id"), []byte("made meanwhile\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(storage, "etc/machine-id")
+	before := imagetest.Tree(t, dest)
+	r := apply(t, p, false)
+	if len(r.Moved) > 0 || !slices.Equal(r.Conflicts, []string{"/etc/machine-id"}) {
+		t.Errorf("moved %q, conflicts %q", r.Moved, r.Conflicts)
+	}
+	if after := imagetest.Tree(t, dest); !slices.Equal(before, after) {
+		t.Errorf("the destination changed:\nbefore %q\nafter  %q", before, after)
+	}
+}
