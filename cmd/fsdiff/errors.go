@@ -52,7 +52,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "fsdiff: interrupted")
 		return exitInterrupted
-	case errors.As(err, new(checkFailed)), errors.As(err, new(persistConflicts)):
+	case errors.As(err, new(checkFailed)), errors.As(err, new(persistConflicts)), errors.As(err, new(staleFound)):
 		fmt.Fprintf(stderr, "fsdiff: %v\n", err)
 		return exitUndeclared
 	}

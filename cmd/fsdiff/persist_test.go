@@ -124,3 +124,37 @@ func TestPersistErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckStale: check --stale lists the declared entries whose copies in
+// storage are missing or empty, and exits 1; once persist copied them,
+// none.
+func TestCheckStale(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	top := imagetest.PersistLayout(t)
+	storage := filepath.Join(top, "persist")
+	if err := os.MkdirAll(filepath.Join(storage, "home/alice/.ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	declared := writeFile(t, "declared.json", `{"`+storage+`": {"directories": ["/var/lib/foo"], "files": ["/etc/machine-id"],
+		"users": {"alice": {"directories": [".ssh"]}}}}`)
+	args := []string{"check", "--stale", "--declared", declared, "--mount", top, "--root", "root", "--baseline", "root-blank"}
+	out, errs, code := fsdiff(t, args...)
+	want := "missing\t" + storage + "/var/lib/foo\tdeclared in \"" + storage + "\" directories\n" +
+		"missing\t" + storage + "/etc/machine-id\tdeclared in \"" + storage + "\" files\n" +
+		"empty\t" + storage + "/home/alice/.ssh\tdeclared in \"" + storage + "\" users.alice.directories\n"
+	if code != exitUndeclared || out != want {
+		t.Errorf("exit %d, want 1; stdout:\n%s\nwant:\n%s\nstderr:\n%s", code, out, want, errs)
+	}
+	if err := os.Remove(filepath.Join(storage, "home/alice/.ssh")); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := fsdiff(t, persistArgs(top, storage, "--apply")...); code != 0 {
+		t.Fatalf("persist --apply: exit %d\n%s", code, errs)
+	}
+	if out, errs, code := fsdiff(t, args...); code != 0 || !strings.HasPrefix(out, "no stale declarations") {
+		t.Errorf("after persist: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, errs, code := fsdiff(t, "check", "--stale"); code != exitError || !strings.Contains(errs, "--stale needs --declared FILE") {
+		t.Errorf("--stale without --declared: exit %d\n%s", code, errs)
+	}
+}
