@@ -39,7 +39,8 @@ destination, its entries and bytes, how it will be copied (reflink when the
 storage is on the root's btrfs filesystem, else copy) and whether the
 destination is new, present (an identical copy) or a conflict. --apply
 carries it out, then prints the Nix that declares what it moved (in
---style), to paste before the next boot.
+--style), to paste before the next boot; on a terminal, it shows its
+progress on stderr.
 
 Copies keep every file type (sockets are skipped), owner, group, mode,
 timestamps, extended attributes (ACLs, capabilities, SELinux labels), hard
@@ -126,7 +127,14 @@ func runPersist(ctx context.Context, o *persistOptions, paths []string, stdout, 
 	if !o.apply {
 		return cmp.Or(incomplete(r), conflicts(plan))
 	}
-	res, err := plan.Apply(ctx, o.force)
+	var progress func(*persist.Item, int)
+	if isTerminal(stderr) {
+		progress = showProgress(stderr)
+	}
+	res, err := plan.Apply(ctx, o.force, progress)
+	if progress != nil {
+		fmt.Fprint(stderr, "\r\033[K") // the progress line goes
+	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(stderr, "fsdiff: note: %s\n", n)
 	}
@@ -197,4 +205,15 @@ func byteCount(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// showProgress returns a progress callback that rewrites one line of a
+// terminal: the anchor being copied and its entries copied so far, at
+// most every 100 entries, so that printing costs nothing next to copying.
+func showProgress(w io.Writer) func(*persist.Item, int) {
+	return func(it *persist.Item, done int) {
+		if done%100 == 0 || done == it.Entries {
+			fmt.Fprintf(w, "\r\033[Kfsdiff: copying %s: %d/%d entries", names.Escape(it.Source), done, it.Entries)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
 	"github.com/fsdiff-nix/fsdiff/internal/nixtest"
+	"github.com/fsdiff-nix/fsdiff/internal/persist"
 )
 
 func persistArgs(top, storage string, args ...string) []string {
@@ -156,5 +157,20 @@ func TestCheckStale(t *testing.T) {
 	}
 	if _, errs, code := fsdiff(t, "check", "--stale"); code != exitError || !strings.Contains(errs, "--stale needs --declared FILE") {
 		t.Errorf("--stale without --declared: exit %d\n%s", code, errs)
+	}
+}
+
+// TestPersistProgress: the progress line is rewritten every 100 entries
+// and at the end, not at every entry.
+func TestPersistProgress(t *testing.T) {
+	var b strings.Builder
+	show := showProgress(&b)
+	it := &persist.Item{Source: "/var/lib/foo", Entries: 250}
+	for done := 1; done <= it.Entries; done++ {
+		show(it, done)
+	}
+	want := "\r\033[Kfsdiff: copying /var/lib/foo: 100/250 entries\r\033[Kfsdiff: copying /var/lib/foo: 200/250 entries\r\033[Kfsdiff: copying /var/lib/foo: 250/250 entries"
+	if b.String() != want {
+		t.Errorf("progress %q, want %q", b.String(), want)
 	}
 }

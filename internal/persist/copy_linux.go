@@ -449,8 +449,9 @@ var afterEntry func() error
 
 // Apply carries out the plan: it copies every new anchor, and with force
 // every conflicting one after renaming the old copy aside. Each anchor is
-// complete under its final name or absent from it.
-func (p *Plan) Apply(ctx context.Context, force bool) (*Result, error) {
+// complete under its final name or absent from it. progress, when not
+// nil, gets each anchor's count of entries copied as it grows.
+func (p *Plan) Apply(ctx context.Context, force bool, progress func(it *Item, done int)) (*Result, error) {
 	r := &Result{}
 	for i := range p.Items {
 		it := &p.Items[i]
@@ -461,7 +462,7 @@ func (p *Plan) Apply(ctx context.Context, force bool) (*Result, error) {
 			r.Conflicts = append(r.Conflicts, it.Source)
 			continue
 		}
-		aside, notes, err := p.copier.persist(ctx, it)
+		aside, notes, err := p.copier.persist(ctx, it, progress)
 		if errors.Is(err, unix.EEXIST) {
 			// Appeared after the plan: never overwritten.
 			r.Conflicts = append(r.Conflicts, it.Source)
@@ -481,7 +482,7 @@ func (p *Plan) Apply(ctx context.Context, force bool) (*Result, error) {
 
 // persist copies one anchor into place; it returns where an old copy was
 // renamed aside, if it was.
-func (c *planned) persist(ctx context.Context, it *Item) (aside string, notes []string, err error) {
+func (c *planned) persist(ctx context.Context, it *Item, progress func(*Item, int)) (aside string, notes []string, err error) {
 	src, name, err := openParent(c.root, it.Source)
 	if err != nil {
 		return "", nil, err
@@ -499,6 +500,9 @@ func (c *planned) persist(ctx context.Context, it *Item) (aside string, notes []
 	}
 	tmp := tempPrefix + hex.EncodeToString(rnd[:])
 	cp := &copier{ctx: ctx, top: dst, reflink: it.How == Reflink, links: map[devIno]string{}}
+	if progress != nil {
+		cp.progress = func(done int) { progress(it, done) }
+	}
 	if cp.anchorMnt, err = mountID(src, name); err != nil {
 		return "", nil, err
 	}
@@ -603,6 +607,8 @@ type copier struct {
 	anchorMnt uint64
 	links     map[devIno]string // first copy of each inode with several links, relative to top
 	notes     []string
+	copied    int // entries copied
+	progress  func(done int)
 }
 
 // entry copies name in src to dname in dst: rel is its path in the root,
@@ -626,7 +632,7 @@ func (c *copier) entry(src int, name string, dst int, dname, rel, at string) err
 			if err := unix.Linkat(c.top, first, dst, dname, 0); err != nil {
 				return &os.PathError{Op: "link", Path: rel, Err: err}
 			}
-			return c.done()
+			return c.entryDone()
 		}
 		c.links[key] = at
 	}
@@ -649,10 +655,14 @@ func (c *copier) entry(src int, name string, dst int, dname, rel, at string) err
 	if err != nil {
 		return &os.PathError{Op: "copy", Path: rel, Err: err}
 	}
-	return c.done()
+	return c.entryDone()
 }
 
-func (c *copier) done() error {
+func (c *copier) entryDone() error {
+	c.copied++
+	if c.progress != nil {
+		c.progress(c.copied)
+	}
 	if afterEntry != nil {
 		return afterEntry()
 	}

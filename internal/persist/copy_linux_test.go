@@ -77,7 +77,7 @@ func plan(top, storage string, anchors []string) (testPlan, error) {
 
 func apply(t testing.TB, p testPlan, force bool) *Result {
 	t.Helper()
-	r, err := p.Apply(context.Background(), force)
+	r, err := p.Apply(context.Background(), force, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,8 @@ func TestPersistConflictLeftUntouched(t *testing.T) {
 }
 
 // TestPersistFailedCopyLeavesNoEntry: a copy that fails mid-way leaves
-// neither its final name nor its temporary behind; a rerun completes it.
+// neither its final name nor its temporary behind; a rerun completes it,
+// its progress counting up to the entries the plan counted.
 func TestPersistFailedCopyLeavesNoEntry(t *testing.T) {
 	top := imagetest.PersistLayout(t)
 	storage := filepath.Join(top, "persist")
@@ -361,7 +362,7 @@ func TestPersistFailedCopyLeavesNoEntry(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := p.Apply(context.Background(), false)
+	_, err := p.Apply(context.Background(), false, nil)
 	afterEntry = nil
 	if err == nil {
 		t.Fatal("the copy did not fail")
@@ -371,7 +372,13 @@ func TestPersistFailedCopyLeavesNoEntry(t *testing.T) {
 		t.Errorf("a failed copy left %v in var/lib", entries)
 	}
 	p = planFor(t, top, storage, []string{"/var/lib/foo"})
-	apply(t, p, false)
+	last := 0
+	if _, err := p.Apply(context.Background(), false, func(it *Item, done int) { last = done }); err != nil {
+		t.Fatal(err)
+	}
+	if last != p.Items[0].Entries {
+		t.Errorf("progress ended at %d entries, the plan counted %d", last, p.Items[0].Entries)
+	}
 	compareTrees(t, filepath.Join(top, "root/var/lib/foo"), filepath.Join(storage, "var/lib/foo"))
 }
 
@@ -401,7 +408,7 @@ func child() int {
 		}
 		return nil
 	}
-	if _, err := p.Apply(context.Background(), false); err != nil {
+	if _, err := p.Apply(context.Background(), false, nil); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}

@@ -17,7 +17,7 @@ func Prepare(root *os.File, storage string, anchors []string) (*Plan, error) {
 func (p *Plan) Close() error { return nil }
 
 // Apply needs Linux.
-func (p *Plan) Apply(ctx context.Context, force bool) (*Result, error) {
+func (p *Plan) Apply(ctx context.Context, force bool, progress func(it *Item, done int)) (*Result, error) {
 	return nil, errors.ErrUnsupported
 }
 
