@@ -22,7 +22,8 @@ var PersistAnchors = []string{"/etc/machine-id", "/home/alice/.ssh", "/var/lib/f
 // writes into it), the layout fsdiff persist works on: "root" restored
 // from the blank "root-blank", a subvolume "persist" next to it, and in
 // root state to persist of every kind fsdiff must copy exactly: a file
-// anchor, a home directory, and /var/lib/foo with hard links, a sparse
+// anchor, a home directory, and /var/lib/foo with hard links (one to
+// /etc/machine-id, across anchors), a sparse
 // file, a large file, empty entries, symlinks, a fifo, devices, a socket,
 // a setuid file, owners, an ACL, a capability and user and trusted xattrs.
 // It returns the mounted top level.
@@ -52,6 +53,7 @@ func PersistLayout(t testing.TB) string {
 	b.file("var/lib/foo/a", "hello\n", 0o644)
 	b.link("var/lib/foo/a", "var/lib/foo/sub/a-link")
 	b.link("var/lib/foo/a", "var/lib/foo/a-link")
+	b.link("etc/machine-id", "var/lib/foo/machine-id-link") // a hard link across anchors
 	b.file("var/lib/foo/empty", "", 0o600)
 	b.file("var/lib/foo/setuid", "#!/bin/sh\n", 0o4755)
 	b.chown("var/lib/foo/setuid", 124, 124)

@@ -24,6 +24,10 @@ import (
 type planned struct {
 	root    *os.File // the audited root
 	storage *os.File // the storage directory
+	// linked holds, for each inode with several links that an anchor
+	// moved, its copy's path relative to the storage, so that a later
+	// anchor links to it: hard links hold across the copied set.
+	linked map[devIno]string
 }
 
 // Close releases the storage directory Prepare opened; the root is the
@@ -60,7 +64,7 @@ func Prepare(root *os.File, storage string, anchors []string) (_ *Plan, err erro
 	if err != nil {
 		return nil, &os.PathError{Op: "statx", Path: "/", Err: err}
 	}
-	p := &Plan{Storage: storage, copier: &planned{root: root, storage: sf}}
+	p := &Plan{Storage: storage, copier: &planned{root: root, storage: sf, linked: map[devIno]string{}}}
 	for _, a := range anchors {
 		it := Item{Source: a, Destination: path.Join(storage, a), How: how, State: New}
 		dir, name, err := openParent(root, a)
@@ -499,7 +503,8 @@ func (c *planned) persist(ctx context.Context, it *Item, progress func(*Item, in
 		return "", nil, err
 	}
 	tmp := tempPrefix + hex.EncodeToString(rnd[:])
-	cp := &copier{ctx: ctx, top: dst, reflink: it.How == Reflink, links: map[devIno]string{}}
+	cp := &copier{ctx: ctx, top: dst, reflink: it.How == Reflink, links: map[devIno]string{},
+		storage: int(c.storage.Fd()), linked: c.linked}
 	if progress != nil {
 		cp.progress = func(done int) { progress(it, done) }
 	}
@@ -521,6 +526,9 @@ func (c *planned) persist(ctx context.Context, it *Item, progress func(*Item, in
 	if err := unix.Renameat2(dst, tmp, dst, name, unix.RENAME_NOREPLACE); err != nil {
 		os.RemoveAll(procPath(dst, tmp))
 		return "", nil, &os.PathError{Op: "rename", Path: it.Destination, Err: err}
+	}
+	for key, at := range cp.links {
+		c.linked[key] = strings.TrimPrefix(path.Join(path.Dir(it.Source), name+strings.TrimPrefix(at, tmp)), "/")
 	}
 	if err := unix.Fsync(dst); err != nil {
 		return aside, cp.notes, &os.PathError{Op: "fsync", Path: path.Dir(it.Destination), Err: err}
@@ -606,6 +614,8 @@ type copier struct {
 	reflink   bool
 	anchorMnt uint64
 	links     map[devIno]string // first copy of each inode with several links, relative to top
+	storage   int               // the storage directory
+	linked    map[devIno]string // copies earlier anchors made, relative to storage
 	notes     []string
 	copied    int // entries copied
 	progress  func(done int)
@@ -633,6 +643,14 @@ func (c *copier) entry(src int, name string, dst int, dname, rel, at string) err
 				return &os.PathError{Op: "link", Path: rel, Err: err}
 			}
 			return c.entryDone()
+		}
+		if first, ok := c.linked[key]; ok {
+			// EXDEV: a mount in storage separates them; a copy of its own then.
+			if err := unix.Linkat(c.storage, first, dst, dname, 0); err == nil {
+				return c.entryDone()
+			} else if err != unix.EXDEV {
+				return &os.PathError{Op: "link", Path: rel, Err: err}
+			}
 		}
 		c.links[key] = at
 	}
