@@ -384,15 +384,20 @@ func identical(a int, an string, b int, bn string) (bool, error) {
 	return true, nil
 }
 
-// copiedNames lists what a copy of directory fd holds: not its sockets.
+// copiedNames lists what a copy of directory fd holds: not its sockets,
+// nor its mount points.
 func copiedNames(fd int) ([]string, error) {
 	names, err := readNames(fd)
 	if err != nil {
 		return nil, err
 	}
+	mnt, err := mountID(fd, "")
+	if err != nil {
+		return nil, err
+	}
 	return slices.DeleteFunc(names, func(n string) bool {
 		st, err := lstat(fd, n)
-		return err == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
+		return err == nil && skipped(fd, n, n, &st, mnt) != ""
 	}), nil
 }
 

@@ -527,3 +527,26 @@ func TestPersistDestinationAppearsAfterPlan(t *testing.T) {
 		t.Errorf("the destination changed:\nbefore %q\nafter  %q", before, after)
 	}
 }
+
+// TestPersistMountInsideAnchor: a mount point below an anchor is skipped
+// and noted, and the copy is then present to a second run, not a conflict.
+func TestPersistMountInsideAnchor(t *testing.T) {
+	top := imagetest.PersistLayout(t)
+	storage := filepath.Join(top, "persist")
+	mnt := filepath.Join(top, "root/var/lib/foo/empty-dir")
+	if out, err := exec.Command("mount", "-t", "tmpfs", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	p := planFor(t, top, storage, []string{"/var/lib/foo"})
+	if !slices.ContainsFunc(p.Items[0].Notes, func(n string) bool { return strings.Contains(n, "empty-dir\": a mount point, skipped") }) {
+		t.Errorf("notes %q do not name the mount point", p.Items[0].Notes)
+	}
+	apply(t, p, false)
+	if _, err := os.Lstat(filepath.Join(storage, "var/lib/foo/empty-dir")); err == nil {
+		t.Error("the mount point was copied")
+	}
+	if p := planFor(t, top, storage, []string{"/var/lib/foo"}); p.Items[0].State != Present {
+		t.Errorf("a second plan finds the copy %s, want present", p.Items[0].State)
+	}
+}
