@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/persist"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/suggest"
 	"github.com/spf13/cobra"
@@ -23,6 +25,7 @@ type checkOptions struct {
 	format  string
 	junit   string
 	metrics string
+	stale   bool
 }
 
 func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
@@ -40,17 +43,22 @@ failing anchors and the Nix that would declare them; --format json prints
 the versioned report (docs/check-report.md), --junit and --metrics write
 files for CI systems and Prometheus.
 
+With --stale it audits nothing and lists, the other way round, the
+declared entries (--declared) whose copies in storage are missing or
+empty: configuration that persists nothing.
+
 To allow a path, write a user rule (ephemeral /var/lib/foo/**) in a --rules
 file, $XDG_CONFIG_HOME/fsdiff/rules or /etc/fsdiff/rules.
 
 Exit status:
   0    no undeclared state
-  1    undeclared state found
+  1    undeclared state found (with --stale: stale declarations found)
   2    usage error, or an error that makes the answer incomplete
   130  interrupted (SIGINT or SIGTERM)`,
 		Example: `  sudo fsdiff check
   sudo fsdiff check --declared persistence.json --format json --junit report.xml
-  sudo fsdiff check --fail-on persist:critical --metrics /var/lib/node-exporter/fsdiff.prom`,
+  sudo fsdiff check --fail-on persist:critical --metrics /var/lib/node-exporter/fsdiff.prom
+  sudo fsdiff check --stale --declared persistence.json`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd.Context(), &opts, stdout, stderr)
@@ -66,6 +74,7 @@ Exit status:
 	f.StringVarP(&opts.format, "format", "f", "", "table, tsv (the failing anchors), or json for the report (default: table on a terminal, tsv otherwise)")
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
+	f.BoolVar(&opts.stale, "stale", false, "list the --declared entries whose copies in storage are missing or empty, instead of auditing")
 	return cmd
 }
 
@@ -76,7 +85,18 @@ func (e checkFailed) Error() string {
 	return fmt.Sprintf("%d anchors (%d paths) of undeclared state", e.anchors, e.paths)
 }
 
+// staleFound is the outcome of check --stale that found declarations
+// that persist nothing.
+type staleFound int
+
+func (e staleFound) Error() string {
+	return fmt.Sprintf("%d declared entries persist nothing", int(e))
+}
+
 func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) error {
+	if o.stale {
+		return runStale(o, stdout, stderr)
+	}
 	var failOn []classify.Threshold
 	for _, s := range o.failOn {
 		t, err := classify.ParseThreshold(s)
@@ -174,4 +194,39 @@ func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckR
 	}
 	_, err := w.Write(p.Nix(suggest.Impermanence))
 	return err
+}
+
+// runStale lists the declared entries whose copies in storage are missing
+// or empty, one per line: why, the copy's path, where it is declared.
+func runStale(o *checkOptions, stdout, stderr io.Writer) error {
+	if o.global.declared == "" {
+		return flagError{errors.New("--stale needs --declared FILE")}
+	}
+	a, err := openAudit(o.global, &o.target, stderr) // for the homes of users.NAME entries
+	if err != nil {
+		return err
+	}
+	defer a.Target.Close()
+	declared, _, err := audit.ReadDeclared(o.global.declared, classify.ParsePasswd(a.Files.Passwd))
+	if err != nil {
+		return err
+	}
+	stale, err := persist.FindStale(declared)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, s := range stale {
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", s.Why, names.Escape(s.Copy), tsvField(s.Reason))
+	}
+	if len(stale) == 0 {
+		fmt.Fprintf(&b, "no stale declarations: each of the %d declared entries holds something in storage\n", len(declared))
+	}
+	if _, err := io.WriteString(stdout, b.String()); err != nil {
+		return err
+	}
+	if len(stale) > 0 {
+		return staleFound(len(stale))
+	}
+	return nil
 }

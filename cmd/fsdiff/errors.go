@@ -8,6 +8,7 @@ import (
 	"io/fs"
 
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
+	"github.com/fsdiff-nix/fsdiff/internal/persist"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 )
@@ -51,7 +52,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "fsdiff: interrupted")
 		return exitInterrupted
-	case errors.As(err, new(checkFailed)):
+	case errors.As(err, new(checkFailed)), errors.As(err, new(persistConflicts)), errors.As(err, new(staleFound)):
 		fmt.Fprintf(stderr, "fsdiff: %v\n", err)
 		return exitUndeclared
 	}
@@ -102,6 +103,14 @@ func hint(err error) string {
 		return "pass --root DIR and --baseline DIR or none"
 	case errors.Is(err, snapshot.ErrNoRoot):
 		return "pass --root SUBVOL, the root subvolume's path under the top level"
+	case errors.Is(err, persist.ErrNotAnchor):
+		return "fsdiff persist takes the anchors fsdiff suggest declares (an anchor already declared has nothing to move); fsdiff persist without paths plans them all"
+	case errors.Is(err, persist.ErrStorageInRoot):
+		return "the next boot erases the root: pass --storage DIR on another subvolume or filesystem (e.g. /persist)"
+	case errors.Is(err, persist.ErrMountPoint):
+		return "a mount point's content lives on its own filesystem: leave it out, or persist the directories inside it"
+	case errors.Is(err, errNoTree):
+		return "persist copies from a root: pass --root (and --mount) instead of --send-stream"
 	case errors.Is(err, errIncomplete):
 		return "run as root (sudo fsdiff) to read everything"
 	case errors.Is(err, fs.ErrExist):

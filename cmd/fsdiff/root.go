@@ -65,7 +65,7 @@ what it chose. It never writes to the filesystem it audits.
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	opts.addFlags(cmd.Flags())
 	g.addFlags(cmd.PersistentFlags())
-	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout, stderr), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr), newWatchCmd(g, stdout, stderr))
+	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout, stderr), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr), newPersistCmd(g, stdout, stderr), newWatchCmd(g, stdout, stderr))
 	for _, extra := range extraCommands {
 		cmd.AddCommand(extra(stdout))
 	}

@@ -57,13 +57,9 @@ func (o ClassifyOptions) classifier(rules []classify.Rule, files RootFiles, live
 	users := classify.ParsePasswd(files.Passwd)
 	cfg := classify.Config{Rules: rules, Context: o.Context, EtcClean: files.EtcClean, Homes: classify.Homes(users)}
 	if o.Declared != "" {
-		data, err := readLimited(o.Declared, classify.MaxDeclaredSize)
+		declared, storage, err := ReadDeclared(o.Declared, users)
 		if err != nil {
-			return nil, &InputError{DeclaredFile, fmt.Errorf("reading declared persistence: %w", err)}
-		}
-		declared, storage, err := classify.ParseDeclared(data, users)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Declared, err)
+			return nil, err
 		}
 		cfg.Declared, cfg.Storage = declared, storage
 	}
@@ -71,6 +67,21 @@ func (o ClassifyOptions) classifier(rules []classify.Rule, files RootFiles, live
 	cfg.Declared = append(cfg.Declared, declared...)
 	cfg.Storage = append(cfg.Storage, storage...)
 	return classify.New(cfg), nil
+}
+
+// ReadDeclared reads the declared persistence in file (the JSON of
+// environment.persistence or preservation.preserveAt): every declared path,
+// with users' paths under their homes in users, and the storage paths.
+func ReadDeclared(file string, users []classify.User) ([]classify.Declared, []string, error) {
+	data, err := readLimited(file, classify.MaxDeclaredSize)
+	if err != nil {
+		return nil, nil, &InputError{DeclaredFile, fmt.Errorf("reading declared persistence: %w", err)}
+	}
+	declared, storage, err := classify.ParseDeclared(data, users)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return declared, storage, nil
 }
 
 // volatile are filesystem types whose mounts hold nothing that survives a

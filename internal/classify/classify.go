@@ -69,8 +69,9 @@ func mustParse(name string, data []byte) []Rule {
 // Declared is a path that configuration already persists: it and
 // everything under it are covered.
 type Declared struct {
-	Path   string
-	Reason string // "environment.persistence.\"/persist\".directories"
+	Path    string
+	Storage string // the persistent storage it is declared in; empty for a mount
+	Reason  string // "environment.persistence.\"/persist\".directories"
 }
 
 // Config is what a classifier knows about the audited root.

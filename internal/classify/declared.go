@@ -162,7 +162,7 @@ func ParseDeclared(data []byte, users []User) (declared []Declared, storage []st
 				if home != "" && p != home && !strings.HasPrefix(p, home+"/") {
 					p = path.Join(home, p)
 				}
-				declared = append(declared, Declared{Path: p, Reason: fmt.Sprintf("declared in %q %s", where, kind)})
+				declared = append(declared, Declared{Path: p, Storage: where, Reason: fmt.Sprintf("declared in %q %s", where, kind)})
 			}
 		}
 		add("", loc.Directories, "directories")

@@ -36,6 +36,9 @@ func TestParseDeclared(t *testing.T) {
 		var paths []string
 		for _, d := range declared {
 			paths = append(paths, d.Path)
+			if d.Storage != "/persist" {
+				t.Errorf("%s: %s declared in storage %q, want /persist", tc.name, d.Path, d.Storage)
+			}
 		}
 		want := []string{"/var/lib/nixos", "/etc/machine-id", "/home/alice/.ssh", "/home/alice/.zsh_history"}
 		if !slices.Equal(paths, want) || !slices.Equal(storage, []string{"/persist"}) {
