@@ -17,11 +17,29 @@ func (t *Target) Lstat(name string) (change.Change, error) {
 	if t.Root == nil {
 		return change.Change{}, &os.PathError{Op: "lstat", Path: name, Err: os.ErrNotExist} // a saved stream has no tree
 	}
+	c, err := lstatIn(t.Root, name)
+	c.Kind = change.Created
+	return c, err
+}
+
+// TreeStat returns a function that describes the entry at an absolute
+// path of the tree whose root directory is dir (not following a final
+// symlink, resolving the others inside dir), as a Change with its type
+// and attributes and no kind, for sources that know paths but not what
+// is there.
+func TreeStat(dir *os.File) func(path string) (change.Change, bool) {
+	return func(p string) (change.Change, bool) {
+		c, err := lstatIn(dir, p)
+		return c, err == nil
+	}
+}
+
+// lstatIn describes the entry at an absolute path of the tree whose root
+// directory is root. A symlink on the way resolves inside root, as if root
+// were "/": an absolute one never leads onto the host.
+func lstatIn(root *os.File, name string) (change.Change, error) {
 	dir, base := path.Split(cleanRel(name))
-	dfd, err := unix.Openat2(int(t.Root.Fd()), cmp.Or(dir, "."), &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	dfd, err := openIn(root, cmp.Or(dir, "."), unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return change.Change{}, &os.PathError{Op: "lstat", Path: name, Err: err}
 	}
@@ -34,5 +52,25 @@ func (t *Target) Lstat(name string) (change.Change, error) {
 	if typ == change.Symlink {
 		target = readlinkAt(dfd, base)
 	}
-	return changeOf(path.Clean("/"+name), change.Created, typ, st, target), nil
+	return changeOf(path.Clean("/"+name), 0, typ, st, target), nil
+}
+
+// openDirIn opens directory name of the tree whose root directory is root
+// for reading, resolving inside it and without updating its atime.
+func openDirIn(root *os.File, name string) (*os.File, error) {
+	fd, err := openIn(root, cleanRel(name), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME)
+	if err == unix.EPERM { // O_NOATIME needs ownership or CAP_FOWNER
+		fd, err = openIn(root, cleanRel(name), unix.O_RDONLY|unix.O_DIRECTORY)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+func openIn(root *os.File, rel string, flags int) (int, error) {
+	return unix.Openat2(int(root.Fd()), rel, &unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
 }

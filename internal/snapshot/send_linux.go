@@ -79,15 +79,24 @@ type sendSource struct {
 	nested             []NestedSubvolume
 }
 
-func (s sendSource) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) error {
+func (s sendSource) Changes(ctx context.Context, emit func(change.Change) error, problem func(error)) (err error) {
 	snap, err := s.snaps.create(s.rootPath)
 	if err != nil {
 		return err
 	}
-	defer snap.remove()
+	defer func() {
+		// A snapshot left behind is an error, never silent: the next run
+		// removes it, but the user should know it is there.
+		err = errors.Join(err, snap.remove())
+	}()
+	baseDir, err := os.Open(s.basePath)
+	if err != nil {
+		return err
+	}
+	defer baseDir.Close()
 	var dirs []change.Change // baseline directories whose entries changed
 	err = sendStream(ctx, snap.f, s.baseID, func(stream *os.File) error {
-		opts := sendstream.Options{Since: s.since.Time, Stat: TreeStat(snap.path), BaseStat: TreeStat(s.basePath), Names: linkNames(snap.f)}
+		opts := sendstream.Options{Since: s.since.Time, Stat: TreeStat(snap.f), BaseStat: TreeStat(baseDir), Names: linkNames(snap.f)}
 		return sendstream.Changes(stream, opts, func(c change.Change) error {
 			if c.Type == change.Dir && (c.Kind == change.Modified || c.Kind == change.Renamed || c.Kind == change.Deleted) {
 				dirs = append(dirs, c)
@@ -99,21 +108,16 @@ func (s sendSource) Changes(ctx context.Context, emit func(change.Change) error,
 		return err
 	}
 	if len(dirs) > 0 {
-		baseDir, err := os.Open(s.basePath)
-		if err != nil {
-			return err
-		}
-		defer baseDir.Close()
 		baseNames := linkNames(baseDir)
 		for _, d := range dirs {
-			if err := deletedSubvolumes(s.basePath, snap.path, d, baseNames, emit); err != nil {
+			if err := deletedSubvolumes(baseDir, snap.f, d, baseNames, emit); err != nil {
 				return err
 			}
 		}
 	}
 	for _, sv := range s.nested {
 		if sv.OTransID > s.since.Generation {
-			if c, ok := TreeStat(snap.path)(sv.Path); ok {
+			if c, ok := TreeStat(snap.f)(sv.Path); ok {
 				c.Kind, c.Type = change.Created, change.Subvolume
 				if err := emit(c); err != nil {
 					return err
@@ -195,7 +199,7 @@ const emptySubvolDir = 2
 // d (a changed or deleted directory of the stream) held and that are gone:
 // send skips directory entries that name subvolumes, so the stream only
 // says that d changed. baseNames gives the names of a baseline inode.
-func deletedSubvolumes(base, snap string, d change.Change, baseNames func(uint64) ([]string, error), emit func(change.Change) error) error {
+func deletedSubvolumes(base, snap *os.File, d change.Change, baseNames func(uint64) ([]string, error), emit func(change.Change) error) error {
 	orig := d.Path // a deleted directory's path is its baseline path
 	if d.Kind != change.Deleted && d.Inode != firstFreeObjectID {
 		// A directory above d may have moved: d's baseline path is that of
@@ -209,7 +213,12 @@ func deletedSubvolumes(base, snap string, d change.Change, baseNames func(uint64
 		}
 		orig = names[0]
 	}
-	entries, err := os.ReadDir(base + "/" + cleanRel(orig))
+	dir, err := openDirIn(base, orig)
+	if err != nil {
+		return fmt.Errorf("reading baseline directory %q: %w", orig, err)
+	}
+	entries, err := dir.ReadDir(-1)
+	dir.Close()
 	if err != nil {
 		return fmt.Errorf("reading baseline directory %q: %w", orig, err)
 	}
@@ -328,9 +337,13 @@ func (d *snapshotDir) create(rootPath string) (_ *tempSnap, err error) {
 
 // remove deletes the snapshot, then lets its lock go: released first, it
 // would let another run's cleanup take the snapshot for a leftover.
-func (s *tempSnap) remove() {
-	btrfs.DeleteSubVolume(s.path)
+func (s *tempSnap) remove() error {
+	err := btrfs.DeleteSubVolume(s.path)
 	s.f.Close()
+	if err != nil {
+		return fmt.Errorf("deleting the temporary snapshot %q: %w", s.path, err)
+	}
+	return nil
 }
 
 // isTempSnapshotName says whether name is one that create gives.

@@ -51,9 +51,10 @@ func TestStreamChanges(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
 	stream, since := sendStream(t, top)
+	snap, base := openDir(t, filepath.Join(top, "snap")), openDir(t, filepath.Join(top, "root-blank"))
 	var got []change.Change
 	err := sendstream.Changes(bytes.NewReader(stream), sendstream.Options{
-		Since: since, Stat: snapshot.TreeStat(filepath.Join(top, "snap")), BaseStat: snapshot.TreeStat(filepath.Join(top, "root-blank")),
+		Since: since, Stat: snapshot.TreeStat(snap), BaseStat: snapshot.TreeStat(base),
 	}, func(c change.Change) error {
 		got = append(got, c)
 		return nil
@@ -342,4 +343,14 @@ rmdir n/d/e/sv; sync`)
 		}
 	}
 	leftovers(t, top)
+}
+
+func openDir(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -427,22 +427,3 @@ func sameContent(fd, bfd int, name string) bool {
 	a, b := hash(fd), hash(bfd)
 	return a != nil && bytes.Equal(a, b)
 }
-
-// TreeStat returns a function that describes the entry at an absolute
-// path of the tree at dir (not following a final symlink), as a Change
-// with its type and attributes, for sources that know paths but not what
-// is there.
-func TreeStat(dir string) func(path string) (change.Change, bool) {
-	return func(p string) (change.Change, bool) {
-		st, err := statAt(unix.AT_FDCWD, dir+"/"+cleanRel(p))
-		if err != nil {
-			return change.Change{}, false
-		}
-		typ := mustType(st.mode)
-		target := ""
-		if typ == change.Symlink {
-			target = readlinkAt(unix.AT_FDCWD, dir+"/"+cleanRel(p))
-		}
-		return changeOf(p, 0, typ, st, target), true
-	}
-}

@@ -51,9 +51,10 @@ func TestWalkNoBaseline(t *testing.T) {
 	compare(t, got, want, "walk")
 }
 
-// TestOwnerStaysInRoot: suggest reads the owners of anchors with Owner; a
-// symlink in the audited root (/escape → /) must not lead it onto the
-// host, whose /etc/passwd exists where the root has none.
+// TestOwnerStaysInRoot: suggest reads the owners of anchors with Owner,
+// and the send source the entries of its trees with TreeStat; a symlink in
+// the audited tree (/escape → /) must lead neither onto the host, whose
+// /etc/passwd exists where the root has none.
 func TestOwnerStaysInRoot(t *testing.T) {
 	root := t.TempDir()
 	if err := os.Symlink("/", filepath.Join(root, "escape")); err != nil {
@@ -72,5 +73,17 @@ func TestOwnerStaysInRoot(t *testing.T) {
 	}
 	if _, _, mode, err := target.Owner("/state"); err != nil || mode != 0o750 {
 		t.Errorf("Owner(/state) = %#o, %v", mode, err)
+	}
+	dir, err := os.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	stat := snapshot.TreeStat(dir)
+	if c, ok := stat("/escape/etc/passwd"); ok {
+		t.Errorf("TreeStat followed /escape out of the tree: %+v", c)
+	}
+	if c, ok := stat("/escape"); !ok || c.Type != change.Symlink || c.Target != "/" {
+		t.Errorf("TreeStat(/escape) = %+v, %v", c, ok)
 	}
 }

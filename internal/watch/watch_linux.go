@@ -16,9 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stat describes what is at an absolute path now.
-var stat = snapshot.TreeStat("")
-
 // Errors that name their remedy.
 var (
 	ErrWatches   = errors.New("out of inotify watches")
@@ -35,7 +32,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer w.Close()
-	r := &runner{opts: opts, w: w, tally: newTally(), mounts: map[string]uint64{}}
+	root, err := os.Open("/")
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	r := &runner{opts: opts, w: w, tally: newTally(), mounts: map[string]uint64{}, stat: snapshot.TreeStat(root)}
 	for _, p := range opts.Paths {
 		mnt, err := mountID(p)
 		if err != nil {
@@ -82,7 +84,8 @@ type runner struct {
 	opts   Options
 	w      *fsnotify.Watcher
 	tally  *tally
-	mounts map[string]uint64 // watched root → its mount ID
+	mounts map[string]uint64                       // watched root → its mount ID
+	stat   func(path string) (change.Change, bool) // what is at an absolute path now
 }
 
 func (r *runner) notice(msg string) {
@@ -173,13 +176,13 @@ func (r *runner) event(ev fsnotify.Event) error {
 
 // seen classifies a path and reports it if it is new.
 func (r *runner) seen(p string, kind change.Kind) {
-	c, ok := stat(p)
+	c, ok := r.stat(p)
 	if !ok {
 		return
 	}
 	c.Kind = kind
 	e := classify.Entry{Change: c, Verdict: r.opts.Classifier.Classify(c)}
-	isNew, a := r.tally.add(e, r.opts.All, stat)
+	isNew, a := r.tally.add(e, r.opts.All, r.stat)
 	if !isNew {
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
+	"time"
 )
 
 // The btrfs send stream (btrfs-progs Documentation/dev/dev-send-stream.rst,
@@ -102,7 +104,11 @@ func (c *sendCommand) timespec(a uint16) (int64, bool) {
 	if len(b) != 12 {
 		return 0, false
 	}
-	return int64(binary.LittleEndian.Uint64(b))*1e9 + int64(binary.LittleEndian.Uint32(b[8:])), true
+	sec, nsec := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:])
+	if sec >= math.MaxInt64/uint64(time.Second) || nsec >= uint32(time.Second) {
+		return 0, false // past 2262 or not a time: as if absent, never a wrapped one
+	}
+	return int64(sec)*1e9 + int64(nsec), true
 }
 
 // ErrMalformed says that a send stream is malformed.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"runtime"
@@ -465,5 +466,30 @@ func TestStreamHugeAttributesBounded(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
 		t.Errorf("reading a %d-byte stream allocated %d bytes", len(stream), alloc)
+	}
+}
+
+// TestTimespecBounds: a hostile utimes with seconds past 2262 or
+// nanoseconds over a second is no time at all, not a wrapped one that
+// could make an entry look modified or untouched.
+func TestTimespecBounds(t *testing.T) {
+	ts := func(sec uint64, nsec uint32) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, sec)
+		return binary.LittleEndian.AppendUint32(b, nsec)
+	}
+	for _, tc := range []struct {
+		b    []byte
+		want int64
+		ok   bool
+	}{
+		{ts(1700000000, 5), 1700000000*1e9 + 5, true},
+		{ts(math.MaxUint64, 0), 0, false},
+		{ts(1<<62, 0), 0, false},
+		{ts(1, 1e9), 0, false},
+	} {
+		c := &sendCommand{attrs: map[uint16][]byte{attrMtime: tc.b}}
+		if got, ok := c.timespec(attrMtime); got != tc.want || ok != tc.ok {
+			t.Errorf("timespec(%x) = %d, %v; want %d, %v", tc.b, got, ok, tc.want, tc.ok)
+		}
 	}
 }
