@@ -140,7 +140,7 @@ in
         ephemeral /var/lib/example/cache/** -- rebuilt at start
         persist   /var/lib/example/keys critical -- losing it locks users out
       '';
-      description = "Rule lines for /etc/fsdiff/rules, which fsdiff reads after its built-in rules (README, \"Rules\").";
+      description = "Rule lines for /etc/fsdiff/rules, which fsdiff reads before its built-in rules, so they win over them (README, \"Rules\").";
     };
 
     failOn = mkOption {
@@ -266,8 +266,9 @@ in
         #   and /root onto themselves, PrivateTmp mounts a directory of /tmp
         #   at /tmp), and fsdiff reads a mount over the live root as
         #   declared persistence: /home, /root or /tmp would be reported as
-        #   persisted. Writes are few anyway: the metrics file, and with
-        #   --source send a temporary snapshot next to the root subvolume,
+        #   persisted. Writes are few anyway: the metrics file, and with the
+        #   send source (--source send, or auto whenever the read-only blank
+        #   is not empty) a temporary snapshot next to the root subvolume,
         #   made through a writable detached mount of fsdiff's own when the
         #   mount it reads through is read-only (it is, by default).
         # - PrivateDevices, DevicePolicy, ProtectClock (which sets a device
