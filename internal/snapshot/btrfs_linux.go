@@ -127,26 +127,16 @@ type inoLookupArgs struct {
 	Name     [4080]byte
 }
 
-// inoLookup returns the path of directory ino relative to the root of the
-// subvolume f belongs to, with a trailing slash ("" for the root itself),
-// and the ID of that subvolume.
-func inoLookup(f *os.File, ino uint64) (path string, tree uint64, err error) {
-	args := inoLookupArgs{ObjectID: ino}
+// subvolumeID returns the ID of the btrfs subvolume that f belongs to:
+// BTRFS_IOC_INO_LOOKUP of the subvolume's root directory answers with it
+// (tree ID 0 asks for the subvolume of the descriptor).
+func subvolumeID(f *os.File) (uint64, error) {
+	args := inoLookupArgs{ObjectID: firstFreeObjectID}
 	_, _, errno := unix.Syscall(unix.SYS_IOCTL, f.Fd(), iocInoLookup, uintptr(unsafe.Pointer(&args)))
 	if errno != 0 {
-		return "", 0, errno
+		return 0, errno
 	}
-	n := 0
-	for n < len(args.Name) && args.Name[n] != 0 {
-		n++
-	}
-	return string(args.Name[:n]), args.TreeID, nil
-}
-
-// subvolumeID returns the ID of the btrfs subvolume that f belongs to.
-func subvolumeID(f *os.File) (uint64, error) {
-	_, id, err := inoLookup(f, firstFreeObjectID)
-	return id, err
+	return args.TreeID, nil
 }
 
 // inodeItem holds the fields fsdiff reads from struct btrfs_inode_item.

@@ -205,7 +205,7 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 		return nil, err
 	}
 	o.t.closers = append(o.t.closers, f.Close)
-	if _, _, err := inoLookup(f, firstFreeObjectID); err != nil {
+	if _, err := subvolumeID(f); err != nil {
 		return nil, notBtrfs(name, err)
 	}
 	var st unix.Stat_t
