@@ -395,13 +395,6 @@ const childEnv = "FSDIFF_PERSIST_TEST_CHILD"
 // says so and waits to be killed: an interruption no cleanup runs after.
 func child() int {
 	top, storage, anchor := os.Getenv("TOP"), os.Getenv("STORAGE"), os.Getenv("ANCHOR")
-	cfg, err := os.MkdirTemp("", "fsdiff-persist-child-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer os.RemoveAll(cfg)
-	os.Setenv("XDG_CONFIG_HOME", cfg)
 	p, err := plan(top, storage, []string{anchor})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -429,7 +422,8 @@ func TestPersistKilledCopyRerun(t *testing.T) {
 	top := imagetest.PersistLayout(t)
 	storage := filepath.Join(top, "persist")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "TOP="+top, "STORAGE="+storage, "ANCHOR=/var/lib/foo")
+	// The child is killed, so the test owns its rule directory.
+	cmd.Env = append(os.Environ(), childEnv+"=1", "TOP="+top, "STORAGE="+storage, "ANCHOR=/var/lib/foo", "XDG_CONFIG_HOME="+t.TempDir())
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
