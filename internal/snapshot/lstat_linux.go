@@ -55,12 +55,13 @@ func lstatIn(root *os.File, name string) (change.Change, error) {
 	return changeOf(path.Clean("/"+name), 0, typ, st, target), nil
 }
 
-// openDirIn opens directory name of the tree whose root directory is root
-// for reading, resolving inside it and without updating its atime.
-func openDirIn(root *os.File, name string) (*os.File, error) {
-	fd, err := openIn(root, cleanRel(name), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME)
+// readIn opens name of the tree whose root directory is root for reading
+// (flags add to O_RDONLY), resolving inside it and without updating its
+// atime where it may.
+func readIn(root *os.File, name string, flags int) (*os.File, error) {
+	fd, err := openIn(root, cleanRel(name), flags|unix.O_NOATIME)
 	if err == unix.EPERM { // O_NOATIME needs ownership or CAP_FOWNER
-		fd, err = openIn(root, cleanRel(name), unix.O_RDONLY|unix.O_DIRECTORY)
+		fd, err = openIn(root, cleanRel(name), flags)
 	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: err}

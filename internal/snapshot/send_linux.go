@@ -213,7 +213,7 @@ func deletedSubvolumes(base, snap *os.File, d change.Change, baseNames func(uint
 		}
 		orig = names[0]
 	}
-	dir, err := openDirIn(base, orig)
+	dir, err := readIn(base, orig, unix.O_DIRECTORY)
 	if err != nil {
 		return fmt.Errorf("reading baseline directory %q: %w", orig, err)
 	}

@@ -116,21 +116,10 @@ func (t *Target) ReadFile(name string) ([]byte, error) {
 	if t.Root == nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: fs.ErrNotExist} // a saved stream has no tree
 	}
-	how := unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_NOATIME | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	rel := strings.TrimPrefix(name, "/")
-	fd, err := unix.Openat2(int(t.Root.Fd()), rel, &how)
-	if err == unix.EPERM {
-		// O_NOATIME needs ownership or CAP_FOWNER; /etc/passwd is root's.
-		how.Flags &^= unix.O_NOATIME
-		fd, err = unix.Openat2(int(t.Root.Fd()), rel, &how)
-	}
+	f, err := readIn(t.Root, name, unix.O_RDONLY)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
 	return io.ReadAll(f)
 }
