@@ -23,15 +23,35 @@ func (t *Target) Lstat(name string) (change.Change, error) {
 }
 
 // TreeStat returns a function that describes the entry at an absolute
-// path of the tree whose root directory is dir (not following a final
-// symlink, resolving the others inside dir), as a Change with its type
-// and attributes and no kind, for sources that know paths but not what
-// is there.
-func TreeStat(dir *os.File) func(path string) (change.Change, bool) {
-	return func(p string) (change.Change, bool) {
-		c, err := lstatIn(dir, p)
+// path of the tree whose root directory is root (not following a final
+// symlink, resolving the others inside root), as a Change with its type
+// and attributes and no kind, for sources that know paths but not what is
+// there; and a function that releases what it holds. A lookup in the
+// directory of the one before reuses its descriptor: sources look entries
+// up directory by directory, and resolving inside the root costs an
+// openat2 per directory. Not for concurrent use.
+func TreeStat(root *os.File) (stat func(path string) (change.Change, bool), done func()) {
+	dirFd, dirName := -1, ""
+	done = func() {
+		if dirFd >= 0 {
+			unix.Close(dirFd)
+			dirFd = -1
+		}
+	}
+	stat = func(p string) (change.Change, bool) {
+		dir, base := path.Split(cleanRel(p))
+		if dir = cmp.Or(dir, "."); dirFd < 0 || dir != dirName {
+			done()
+			fd, err := openIn(root, dir, unix.O_PATH|unix.O_DIRECTORY)
+			if err != nil {
+				return change.Change{}, false
+			}
+			dirFd, dirName = fd, dir
+		}
+		c, err := describeAt(dirFd, base, p)
 		return c, err == nil
 	}
+	return stat, done
 }
 
 // lstatIn describes the entry at an absolute path of the tree whose root
@@ -44,6 +64,11 @@ func lstatIn(root *os.File, name string) (change.Change, error) {
 		return change.Change{}, &os.PathError{Op: "lstat", Path: name, Err: err}
 	}
 	defer unix.Close(dfd)
+	return describeAt(dfd, base, name)
+}
+
+// describeAt describes entry base of directory dfd, known as name.
+func describeAt(dfd int, base, name string) (change.Change, error) {
 	st, err := statAt(dfd, base)
 	if err != nil {
 		return change.Change{}, &os.PathError{Op: "lstat", Path: name, Err: err}

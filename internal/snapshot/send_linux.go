@@ -96,7 +96,11 @@ func (s sendSource) Changes(ctx context.Context, emit func(change.Change) error,
 	defer baseDir.Close()
 	var dirs []change.Change // baseline directories whose entries changed
 	err = sendStream(ctx, snap.f, s.baseID, func(stream *os.File) error {
-		opts := sendstream.Options{Since: s.since.Time, Stat: TreeStat(snap.f), BaseStat: TreeStat(baseDir), Names: linkNames(snap.f)}
+		stat, statDone := TreeStat(snap.f)
+		defer statDone()
+		baseStat, baseDone := TreeStat(baseDir)
+		defer baseDone()
+		opts := sendstream.Options{Since: s.since.Time, Stat: stat, BaseStat: baseStat, Names: linkNames(snap.f)}
 		return sendstream.Changes(stream, opts, func(c change.Change) error {
 			if c.Type == change.Dir && (c.Kind == change.Modified || c.Kind == change.Renamed || c.Kind == change.Deleted) {
 				dirs = append(dirs, c)
@@ -117,7 +121,7 @@ func (s sendSource) Changes(ctx context.Context, emit func(change.Change) error,
 	}
 	for _, sv := range s.nested {
 		if sv.OTransID > s.since.Generation {
-			if c, ok := TreeStat(snap.f)(sv.Path); ok {
+			if c, err := lstatIn(snap.f, sv.Path); err == nil {
 				c.Kind, c.Type = change.Created, change.Subvolume
 				if err := emit(c); err != nil {
 					return err
@@ -222,7 +226,10 @@ func deletedSubvolumes(base, snap *os.File, d change.Change, baseNames func(uint
 	if err != nil {
 		return fmt.Errorf("reading baseline directory %q: %w", orig, err)
 	}
-	baseStat, stat := TreeStat(base), TreeStat(snap)
+	baseStat, baseDone := TreeStat(base)
+	defer baseDone()
+	stat, done := TreeStat(snap)
+	defer done()
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue

@@ -51,10 +51,13 @@ func TestStreamChanges(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	top := imagetest.Mount(t, img.File)
 	stream, since := sendStream(t, top)
-	snap, base := openDir(t, filepath.Join(top, "snap")), openDir(t, filepath.Join(top, "root-blank"))
+	stat, done := snapshot.TreeStat(openDir(t, filepath.Join(top, "snap")))
+	defer done()
+	baseStat, baseDone := snapshot.TreeStat(openDir(t, filepath.Join(top, "root-blank")))
+	defer baseDone()
 	var got []change.Change
 	err := sendstream.Changes(bytes.NewReader(stream), sendstream.Options{
-		Since: since, Stat: snapshot.TreeStat(snap), BaseStat: snapshot.TreeStat(base),
+		Since: since, Stat: stat, BaseStat: baseStat,
 	}, func(c change.Change) error {
 		got = append(got, c)
 		return nil

@@ -79,11 +79,15 @@ func TestOwnerStaysInRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dir.Close()
-	stat := snapshot.TreeStat(dir)
+	stat, done := snapshot.TreeStat(dir)
+	defer done()
 	if c, ok := stat("/escape/etc/passwd"); ok {
 		t.Errorf("TreeStat followed /escape out of the tree: %+v", c)
 	}
 	if c, ok := stat("/escape"); !ok || c.Type != change.Symlink || c.Target != "/" {
 		t.Errorf("TreeStat(/escape) = %+v, %v", c, ok)
+	}
+	if c, ok := stat("/state"); !ok || c.Type != change.Dir || c.Mode != 0o750 {
+		t.Errorf("TreeStat(/state) = %+v, %v", c, ok)
 	}
 }

@@ -37,7 +37,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer root.Close()
-	r := &runner{opts: opts, w: w, tally: newTally(), mounts: map[string]uint64{}, stat: snapshot.TreeStat(root)}
+	r := &runner{opts: opts, w: w, tally: newTally(), mounts: map[string]uint64{}}
+	r.stat, r.statDone = snapshot.TreeStat(root)
+	defer r.statDone()
 	for _, p := range opts.Paths {
 		mnt, err := mountID(p)
 		if err != nil {
@@ -81,11 +83,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 }
 
 type runner struct {
-	opts   Options
-	w      *fsnotify.Watcher
-	tally  *tally
-	mounts map[string]uint64                       // watched root → its mount ID
-	stat   func(path string) (change.Change, bool) // what is at an absolute path now
+	opts     Options
+	w        *fsnotify.Watcher
+	tally    *tally
+	mounts   map[string]uint64                       // watched root → its mount ID
+	stat     func(path string) (change.Change, bool) // what is at an absolute path now
+	statDone func()                                  // releases the directory stat holds
 }
 
 func (r *runner) notice(msg string) {
@@ -176,6 +179,7 @@ func (r *runner) event(ev fsnotify.Event) error {
 
 // seen classifies a path and reports it if it is new.
 func (r *runner) seen(p string, kind change.Kind) {
+	defer r.statDone() // hold no directory of the live tree between events
 	c, ok := r.stat(p)
 	if !ok {
 		return
