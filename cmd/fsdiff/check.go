@@ -175,7 +175,7 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport) error {
 	failing := r.Failing()
 	if len(failing) == 0 {
-		_, err := fmt.Fprintf(w, "no undeclared state: %d changed paths, none %s\n", len(res.Entries), strings.Join(r.FailOn, " or "))
+		_, err := fmt.Fprintf(w, "no undeclared state: %d changed paths, none %s\n", res.Entries.Len(), strings.Join(r.FailOn, " or "))
 		return err
 	}
 	rows := make([][]string, len(failing))

@@ -154,7 +154,7 @@ func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string,
 	}
 	opts := live.SuggestOptions("")
 	opts.Header = suggest.Header{Host: hostname(), Time: now(), Source: "fsdiff watch of " + fmt.Sprint(paths), Baseline: "what existed when the watch began", Version: version()}
-	p := suggest.Build(summary.Entries(), opts)
+	p := suggest.Build(classify.Slice(summary.Entries()), opts)
 	fmt.Fprintln(stdout)
 	_, err := stdout.Write(p.Nix(suggest.Impermanence))
 	return err

@@ -7,9 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
-	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 )
 
@@ -80,7 +78,7 @@ func Open(opts Options) (_ *Audit, err error) {
 
 // Result is what an audit found.
 type Result struct {
-	Entries []classify.Entry // every change and its verdict, in report order
+	Entries *classify.List // every change and its verdict, in report order
 	// Problems are what could not be read, vanished entries included, in
 	// the order the scan met them.
 	Problems []error
@@ -92,10 +90,9 @@ type Result struct {
 
 // Run scans the target and classifies every change.
 func (a *Audit) Run(ctx context.Context) (*Result, error) {
-	r := &Result{}
-	var entries chunked.List[classify.Entry] // grows without copying; report.Sorted copies each entry once
+	r := &Result{Entries: &classify.List{}}
 	err := a.Target.Changes(ctx, func(c change.Change) error {
-		entries.Append(classify.Entry{Change: c, Verdict: a.Classifier.Classify(c)})
+		r.Entries.Append(c, a.Classifier.Classify(c))
 		return nil
 	}, func(err error) {
 		r.Problems = append(r.Problems, err)
@@ -109,6 +106,6 @@ func (a *Audit) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Entries = report.Sorted(&entries)
+	r.Entries.Sort()
 	return r, nil
 }

@@ -19,10 +19,11 @@ type Entry struct {
 // a created directory anchors everything created under it; what a
 // structural detector decided (store symlinks, sockets) is summed up in its
 // directory.
-func Anchors(entries []Entry) []string {
+func Anchors(entries Entries) []string {
 	created := map[string]bool{}
 	parents := map[string]bool{}
-	for _, e := range entries {
+	for i := range entries.Len() {
+		e := entries.At(i)
 		if e.Kind == change.Created && (e.Type == change.Dir || e.Type == change.Subvolume) {
 			created[e.Path] = true
 		}
@@ -30,8 +31,9 @@ func Anchors(entries []Entry) []string {
 			parents[e.Path[:i]] = true
 		}
 	}
-	anchors := make([]string, len(entries))
-	for i, e := range entries {
+	anchors := make([]string, entries.Len())
+	for i := range anchors {
+		e := entries.At(i)
 		switch {
 		case e.Type == change.Dir && (e.Kind == change.Modified || parents[e.Path]):
 		case e.Pattern != "" || e.Category == Persisted:

@@ -72,7 +72,7 @@ func (r *CheckReport) Failing() []CheckAnchor {
 // NewCheckReport builds the report of sorted entries; an anchor fails the
 // check when one of its entries meets a threshold of failOn (a persist
 // anchor holds entries of several priorities).
-func NewCheckReport(entries []classify.Entry, failOn []classify.Threshold, info change.Info) *CheckReport {
+func NewCheckReport(entries classify.Entries, failOn []classify.Threshold, info change.Info) *CheckReport {
 	r := &CheckReport{Schema: CheckSchema, Counts: map[string]int{}, Errors: []string{}, Anchors: []CheckAnchor{},
 		Source: CheckSource{Kind: string(info.Source), Root: names.String(info.Root), Baseline: names.String(info.Baseline),
 			BaselineGeneration: info.BaselineGeneration, Decisions: []names.String{}}}
@@ -85,7 +85,8 @@ func NewCheckReport(entries []classify.Entry, failOn []classify.Threshold, info 
 	for _, c := range classify.Categories() {
 		r.Counts[c.String()] = 0
 	}
-	for _, e := range entries {
+	for i := range entries.Len() {
+		e := entries.At(i)
 		r.Counts[e.Category.String()]++
 	}
 	type key struct {
@@ -94,9 +95,13 @@ func NewCheckReport(entries []classify.Entry, failOn []classify.Threshold, info 
 	}
 	failing := map[key]bool{}
 	for i, a := range classify.Anchors(entries) {
+		if a == "" {
+			continue
+		}
+		v := entries.At(i).Verdict
 		for _, t := range failOn {
-			if a != "" && t.Fails(entries[i].Verdict) {
-				failing[key{entries[i].Category, a}] = true
+			if t.Fails(v) {
+				failing[key{v.Category, a}] = true
 			}
 		}
 	}

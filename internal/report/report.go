@@ -14,7 +14,6 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
-	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -53,35 +52,8 @@ type Options struct {
 	Null   bool // paths: NUL-terminated and unescaped
 }
 
-// Sorted returns the entries of l in report order: by category, most
-// urgent first, then by path bytes. It sorts compact keys, each with its
-// entry's index, and then copies each entry once into a slice of exactly
-// the right size: comparing keys in one small array is much cheaper than
-// reaching into large entries scattered over memory, and collecting entries
-// in a chunked list never copies them while it grows.
-func Sorted(l *chunked.List[classify.Entry]) []classify.Entry {
-	type key struct {
-		path string
-		cat  classify.Category
-		i    int32
-	}
-	keys := make([]key, l.Len())
-	for i := range keys {
-		e := l.At(i)
-		keys[i] = key{e.Path, e.Category, int32(i)}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		return cmp.Or(cmp.Compare(a.cat, b.cat), strings.Compare(a.path, b.path))
-	})
-	out := make([]classify.Entry, len(keys))
-	for i, k := range keys {
-		out[i] = *l.At(int(k.i))
-	}
-	return out
-}
-
 // Write renders sorted entries.
-func Write(w io.Writer, audit Audit, entries []classify.Entry, opts Options) error {
+func Write(w io.Writer, audit Audit, entries classify.Entries, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
 	switch opts.Format {
@@ -93,14 +65,16 @@ func Write(w io.Writer, audit Audit, entries []classify.Entry, opts Options) err
 		err = writeJSON(bw, audit, entries)
 	case NDJSON:
 		var buf []byte
-		for _, e := range entries {
+		for i := range entries.Len() {
+			e := entries.At(i)
 			buf = append(appendEntryJSON(buf[:0], e), '\n')
 			if _, err = bw.Write(buf); err != nil {
 				break
 			}
 		}
 	case Paths:
-		for _, e := range entries {
+		for i := range entries.Len() {
+			e := entries.At(i)
 			if opts.Null {
 				bw.WriteString(e.Path)
 				bw.WriteByte(0)
@@ -120,9 +94,10 @@ func Write(w io.Writer, audit Audit, entries []classify.Entry, opts Options) err
 
 // writeTSV writes category, kind, type, size and path, tab-separated,
 // without a header.
-func writeTSV(w *bufio.Writer, entries []classify.Entry) error {
+func writeTSV(w *bufio.Writer, entries classify.Entries) error {
 	var buf []byte
-	for _, e := range entries {
+	for i := range entries.Len() {
+		e := entries.At(i)
 		buf = append(buf[:0], e.Category.String()...)
 		buf = append(buf, '\t')
 		buf = append(buf, e.Kind.String()...)
@@ -140,7 +115,7 @@ func writeTSV(w *bufio.Writer, entries []classify.Entry) error {
 	return nil
 }
 
-func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
+func writeJSON(w *bufio.Writer, audit Audit, entries classify.Entries) error {
 	buf := fmt.Appendf(nil, "{\n  \"schema\": %d,\n  \"fsdiff_version\": ", SchemaVersion)
 	buf = names.AppendJSON(buf, audit.Version)
 	buf = append(buf, ",\n  \"time\": "...)
@@ -148,7 +123,8 @@ func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
 	buf = append(buf, ",\n  \"source\": "...)
 	buf = appendInfoJSON(buf, audit.Source)
 	buf = append(buf, ",\n  \"changes\": ["...)
-	for i, e := range entries {
+	for i := range entries.Len() {
+		e := entries.At(i)
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -161,7 +137,7 @@ func writeJSON(w *bufio.Writer, audit Audit, entries []classify.Entry) error {
 			buf = buf[:0]
 		}
 	}
-	if len(entries) > 0 {
+	if entries.Len() > 0 {
 		buf = append(buf, "\n  "...)
 	}
 	buf = append(buf, "]\n}\n"...)
@@ -243,12 +219,13 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 }
 
 // writeTable renders the audit table.
-func writeTable(w io.Writer, entries []classify.Entry, all bool) error {
+func writeTable(w io.Writer, entries classify.Entries, all bool) error {
 	var header []string
 	var rows [][]string
 	if all {
 		header = []string{"CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON"}
-		for _, e := range entries {
+		for i := range entries.Len() {
+			e := entries.At(i)
 			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), classify.Brief(e.Reason)})
 		}
 	} else {
@@ -319,7 +296,7 @@ type row struct {
 
 // group collapses entries into one row per category and anchor (see
 // classify.Anchors); rows summed up per directory also differ by detector.
-func group(entries []classify.Entry) []row {
+func group(entries classify.Entries) []row {
 	type key struct {
 		cat      classify.Category
 		anchor   string
@@ -328,7 +305,7 @@ func group(entries []classify.Entry) []row {
 	rows := map[key]*row{}
 	var order []key
 	for i, anchor := range classify.Anchors(entries) {
-		e := entries[i]
+		e := entries.At(i)
 		if anchor == "" {
 			continue
 		}

@@ -86,13 +86,13 @@ type anchor struct {
 }
 
 // Build makes the persistence model of entries.
-func Build(entries []classify.Entry, opts Options) Persistence {
+func Build(entries classify.Entries, opts Options) Persistence {
 	p := Persistence{Header: opts.Header, Storage: names.String(opts.Storage)}
 	anchors := map[string]*anchor{}
 	declared := map[string]bool{}
 	owners := map[string]Owner{} // of every changed path, anchors included
 	for i, a := range classify.Anchors(entries) {
-		e := entries[i]
+		e := entries.At(i)
 		owners[e.Path] = Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
 		if a == "" || e.Kind == change.Deleted { // nothing to keep of what is gone
 			continue

@@ -27,7 +27,7 @@ func TestBuildOwners(t *testing.T) {
 		"/var/lib/secret": {0, 0, 0o700},
 		"/var/lib/nobody": {4242, 4343, 0o755},
 	}
-	entries := []classify.Entry{
+	entries := classify.Slice{
 		persist("/var/lib/plain/x", change.File, 0, 0, 0o644, "/var/lib/plain"),
 		persist("/var/lib/colord/x", change.File, 124, 124, 0o640, "/var/lib/colord"),
 		persist("/var/lib/secret/x", change.File, 0, 0, 0o600, "/var/lib/secret"),
@@ -78,9 +78,9 @@ func TestBuildOwners(t *testing.T) {
 
 // classified classifies changes with the built-in rules, as an audit does,
 // for a host with the user alice.
-func classified(changes ...change.Change) []classify.Entry {
+func classified(changes ...change.Change) classify.Slice {
 	c := classify.New(classify.Config{Rules: classify.Builtin(), Homes: []string{"/home/alice"}})
-	var entries []classify.Entry
+	var entries classify.Slice
 	for _, ch := range changes {
 		ch.Kind = change.Created
 		entries = append(entries, classify.Entry{Change: ch, Verdict: c.Classify(ch)})
@@ -124,7 +124,7 @@ func TestBuildNeverNests(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := classify.New(classify.Config{Rules: append(user, classify.Builtin()...), Homes: []string{"/home/alice"}})
-	var entries []classify.Entry
+	var entries classify.Slice
 	for _, ch := range []change.Change{file("/srv/site/index.html"), file("/srv/site/db/data"), file("/home/alice/.config/vesktop/settings/settings.json"),
 		file("/home/alice/.config/vesktop/state.json"), file("/opt/x/a"), file("/opt/x/y/b"), file("/etc/foo/bar")} {
 		ch.Kind = change.Created
