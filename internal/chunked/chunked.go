@@ -1,6 +1,7 @@
-// Package chunked holds a list that grows without copying: its elements
-// live in fixed-size chunks, so appending never moves the elements already
-// in it, and never leaves an outgrown array behind. For lists of hundreds
+// Package chunked holds a list that grows without copying, and [Strings]
+// in an arena. A list's elements live in fixed-size chunks, so appending
+// never moves the elements already in it, and never leaves an outgrown
+// array behind. For lists of hundreds
 // of thousands of records, growing one slice by append spends most of its
 // time copying (and faulting in) ever larger arrays, and its peak memory
 // holds the old array next to the new one.
@@ -34,4 +35,12 @@ func (l *List[T]) Len() int { return l.n }
 // At returns the element at index i, which must be in [0, Len()).
 func (l *List[T]) At(i int) *T {
 	return &l.chunks[i>>chunkBits][i&(chunkLen-1)]
+}
+
+// Free releases the chunks that hold only elements before index n, for a
+// list read once from the front: At must not be called for them again.
+func (l *List[T]) Free(n int) {
+	for c := range min(n>>chunkBits, len(l.chunks)) {
+		l.chunks[c] = nil
+	}
 }

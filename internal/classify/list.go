@@ -3,13 +3,11 @@ package classify
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"iter"
 	"math"
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/chunked"
@@ -31,13 +29,13 @@ func (s Slice) At(i int) Entry { return s[i] }
 // List holds the entries of an audit compactly, so that a root of millions
 // of changed paths fits in memory a few times the size of its path names:
 // each entry is a fixed-size record without pointers (the garbage collector
-// never scans it), its names are bytes in an arena, its verdict is an index
+// never scans it), its names are bytes in an arena (chunked.Strings), its verdict is an index
 // into the verdicts it shares with every path a rule matched, and its
 // anchor, nearly always a prefix of its path, is a length. The zero value
 // is empty and ready to use.
 type List struct {
 	records  chunked.List[record]
-	arena    arena
+	names    chunked.Strings    // each record's path, symlink target and origin, added together
 	verdicts []Verdict          // distinct verdicts; Anchor is set only where it is not a prefix of the path
 	index    map[Verdict]uint32 // verdicts[index[v]] == v
 	last     uint32             // index of the verdict appended last, which the next path most often shares
@@ -45,16 +43,23 @@ type List struct {
 }
 
 type record struct {
-	path, target, origin span
-	size, mtime          int64 // mtime: nanoseconds since the epoch, noTime for none
-	inode                uint64
-	verdict              uint32
-	anchor               uint32 // length of the anchor as a prefix of path; ownAnchor: the verdict holds it
-	uid, gid, nlink      uint32
-	mode                 uint16
-	kind                 change.Kind
-	typ                  change.Type
+	names           chunked.Span // path, target, origin
+	size, mtime     int64        // mtime: nanoseconds since the epoch, noTime for none
+	inode           uint64
+	verdict         uint32
+	anchor          uint32 // length of the anchor as a prefix of path; ownAnchor: the verdict holds it
+	uid, gid, nlink uint32
+	mode            uint16
+	kind            change.Kind
+	typ             change.Type
 }
+
+// Parts of record.names.
+const (
+	pathPart = iota
+	targetPart
+	originPart
+)
 
 const (
 	noTime    = math.MinInt64
@@ -64,8 +69,8 @@ const (
 // Append adds a change with its verdict.
 func (l *List) Append(c change.Change, v Verdict) {
 	r := record{
-		path: l.arena.add(c.Path), target: l.arena.add(c.Target), origin: l.arena.add(c.Origin),
-		size: c.Size, mtime: noTime, inode: c.Inode, uid: c.UID, gid: c.GID, nlink: c.Nlink,
+		names: l.names.Add(c.Path, c.Target, c.Origin),
+		size:  c.Size, mtime: noTime, inode: c.Inode, uid: c.UID, gid: c.GID, nlink: c.Nlink,
 		mode: uint16(c.Mode), kind: c.Kind, typ: c.Type,
 	}
 	if !c.MTime.IsZero() {
@@ -111,13 +116,13 @@ func (l *List) At(i int) Entry {
 	}
 	r := l.records.At(i)
 	v := l.verdicts[r.verdict]
-	path := l.arena.get(r.path)
+	path := l.names.Get(r.names, pathPart)
 	if r.anchor != ownAnchor {
 		v.Anchor = path[:r.anchor]
 	}
 	e := Entry{Change: change.Change{
 		Path: path, Kind: r.kind, Type: r.typ, Size: r.size, Mode: uint32(r.mode), UID: r.uid, GID: r.gid,
-		Target: l.arena.get(r.target), Origin: l.arena.get(r.origin), Inode: r.inode, Nlink: r.nlink,
+		Target: l.names.Get(r.names, targetPart), Origin: l.names.Get(r.names, originPart), Inode: r.inode, Nlink: r.nlink,
 	}, Verdict: v}
 	if r.mtime != noTime {
 		e.MTime = time.Unix(0, r.mtime)
@@ -137,60 +142,10 @@ func (l *List) Sort() {
 	cat := func(i uint32) Category { return l.verdicts[l.records.At(int(i)).verdict].Category }
 	slices.SortFunc(order, func(a, b uint32) int {
 		return cmp.Or(cmp.Compare(cat(a), cat(b)),
-			bytes.Compare(l.arena.bytes(l.records.At(int(a)).path), l.arena.bytes(l.records.At(int(b)).path)),
+			bytes.Compare(l.names.Bytes(l.records.At(int(a)).names, pathPart), l.names.Bytes(l.records.At(int(b)).names, pathPart)),
 			cmp.Compare(a, b))
 	})
 	l.order = order
-}
-
-// A span locates a string in an arena: the index of its chunk in the high
-// 32 bits, its offset in the low ones. The zero span is the empty string.
-type span uint64
-
-// An arena holds strings, each behind its length as a uvarint, in chunks
-// that are never written again once a string is in them: strings made from
-// them by get stay valid as long as the arena does.
-type arena struct {
-	chunks [][]byte
-}
-
-const arenaChunk = 1 << 20
-
-func (a *arena) add(s string) span {
-	if s == "" {
-		return 0
-	}
-	if a.chunks == nil {
-		a.chunks = [][]byte{make([]byte, 1, arenaChunk)} // the empty string at span 0
-	}
-	need := binary.MaxVarintLen64 + len(s)
-	c := &a.chunks[len(a.chunks)-1]
-	if cap(*c)-len(*c) < need {
-		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, need)))
-		c = &a.chunks[len(a.chunks)-1]
-	}
-	sp := span(uint64(len(a.chunks)-1)<<32 | uint64(len(*c)))
-	*c = binary.AppendUvarint(*c, uint64(len(s)))
-	*c = append(*c, s...)
-	return sp
-}
-
-func (a *arena) bytes(sp span) []byte {
-	if sp == 0 {
-		return nil
-	}
-	c := a.chunks[sp>>32][uint32(sp):]
-	n, k := binary.Uvarint(c)
-	return c[k : k+int(n)]
-}
-
-func (a *arena) get(sp span) string {
-	b := a.bytes(sp)
-	if len(b) == 0 {
-		return ""
-	}
-	// The bytes are never written again (see arena).
-	return unsafe.String(&b[0], len(b))
 }
 
 // All yields the entries in order.

@@ -177,50 +177,42 @@ type nameRef struct {
 	name   string
 }
 
-// decodeInodeRefs decodes an INODE_REF item (struct btrfs_inode_ref: index
-// u64, name_len u16, name; repeated for every name in the same directory).
-func decodeInodeRefs(parent uint64, b []byte, refs []nameRef) ([]nameRef, error) {
-	for len(b) > 0 {
-		if len(b) < 10 {
-			return refs, errors.New("truncated inode ref")
-		}
-		n := int(binary.LittleEndian.Uint16(b[8:]))
-		if len(b) < 10+n {
-			return refs, errors.New("truncated inode ref name")
-		}
-		refs = append(refs, nameRef{parent, string(b[10 : 10+n])})
-		b = b[10+n:]
+// decodeRefs calls fn with every name in an INODE_REF item (struct
+// btrfs_inode_ref: index u64, name_len u16, name; repeated for every name
+// in directory offset) or an INODE_EXTREF item (struct btrfs_inode_extref:
+// parent u64, index u64, name_len u16, name; repeated). name aliases b.
+func decodeRefs(typ uint32, offset uint64, b []byte, fn func(parent uint64, name []byte)) error {
+	head, what := 10, "inode ref"
+	if typ == keyInodeExtref {
+		head, what = 18, "inode extref"
 	}
-	return refs, nil
+	for len(b) > 0 {
+		if len(b) < head {
+			return errors.New("truncated " + what)
+		}
+		parent := offset
+		if typ == keyInodeExtref {
+			parent = binary.LittleEndian.Uint64(b)
+		}
+		n := int(binary.LittleEndian.Uint16(b[head-2:]))
+		if len(b) < head+n {
+			return errors.New("truncated " + what + " name")
+		}
+		fn(parent, b[head:head+n])
+		b = b[head+n:]
+	}
+	return nil
 }
 
-// decodeInodeExtrefs decodes an INODE_EXTREF item (struct
-// btrfs_inode_extref: parent u64, index u64, name_len u16, name; repeated).
-func decodeInodeExtrefs(b []byte, refs []nameRef) ([]nameRef, error) {
-	for len(b) > 0 {
-		if len(b) < 18 {
-			return refs, errors.New("truncated inode extref")
-		}
-		parent := binary.LittleEndian.Uint64(b)
-		n := int(binary.LittleEndian.Uint16(b[16:]))
-		if len(b) < 18+n {
-			return refs, errors.New("truncated inode extref name")
-		}
-		refs = append(refs, nameRef{parent, string(b[18 : 18+n])})
-		b = b[18+n:]
-	}
-	return refs, nil
-}
-
-// inlineExtent returns the data of an inline EXTENT_DATA item (struct
+// inlineExtent returns the data of an inline EXTENT_DATA item, aliasing b (struct
 // btrfs_file_extent_item: the data follows a 21-byte header whose byte 20
 // is the extent type, 0 for inline). Symlink targets are stored this way,
 // never compressed.
-func inlineExtent(b []byte) (string, bool) {
+func inlineExtent(b []byte) ([]byte, bool) {
 	if len(b) < 21 || b[20] != 0 || b[16] != 0 {
-		return "", false
+		return nil, false
 	}
-	return string(b[21:]), true
+	return b[21:], true
 }
 
 // subvolInfo mirrors struct btrfs_ioctl_get_subvol_info_args (linux/btrfs.h)

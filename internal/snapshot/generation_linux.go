@@ -17,17 +17,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inode is a candidate found by the sweep.
+// inode is a candidate found by the sweep. Hundreds of thousands are kept
+// at once, so it holds no pointers: its strings are in generationScan.strs.
 type inode struct {
 	ino    uint64
 	item   inodeItem
-	target string     // symlink target
-	base   *inodeItem // the same inode in the baseline, if it is there
+	target chunked.Span // symlink target
+	// base is 1 + the index in generationScan.bases of the same inode in
+	// the baseline; 0 when it is not there.
+	base uint32
 	// The inode's names are generationScan.names[first:first+count]:
 	// indexes, not a window of the slice, which would keep each array the
 	// slice outgrew alive.
 	first, count uint32
 	hasTarget    bool
+}
+
+// storedRef is a nameRef kept by the sweep.
+type storedRef struct {
+	parent uint64
+	name   chunked.Span
 }
 
 const sweepBufSize = 1 << 20
@@ -62,6 +71,15 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 			return err
 		}
 	}
+	// Candidates are emitted in order and their records freed as it goes,
+	// so that what the caller keeps of each change takes their place; only
+	// the names of directories stay, for the paths of their entries.
+	g.dirRefs = map[uint64]storedRef{}
+	for i := range g.inodes.Len() {
+		if in := g.inodes.At(i); in.item.mode&unix.S_IFMT == unix.S_IFDIR && in.count == 1 {
+			g.dirRefs[in.ino] = *g.names.At(int(in.first))
+		}
+	}
 	for i := range g.inodes.Len() {
 		if i&0xfff == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -69,6 +87,7 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 		if err := g.emit(g.inodes.At(i), emit, problem); err != nil {
 			return err
 		}
+		g.inodes.Free(i)
 	}
 	for _, sv := range nested {
 		if sv.OTransID <= since.Generation {
@@ -122,7 +141,7 @@ func (g *generationScan) sweep(ctx context.Context) error {
 			}
 		case keyExtentData:
 			if in := last(h.ObjectID); in != nil && h.Offset == 0 && in.item.mode&unix.S_IFMT == unix.S_IFLNK {
-				in.target, in.hasTarget = inlineExtent(data)
+				g.setTarget(in, data)
 			}
 		}
 		return nil
@@ -140,27 +159,29 @@ func (g *generationScan) addNames(in *inode, h *searchHeader, data []byte) error
 	if in.count == 0 {
 		in.first = uint32(g.names.Len())
 	}
-	var err error
-	if h.Type == keyInodeRef {
-		g.decoded, err = decodeInodeRefs(h.Offset, data, g.decoded[:0])
-	} else {
-		g.decoded, err = decodeInodeExtrefs(data, g.decoded[:0])
-	}
+	err := decodeRefs(h.Type, h.Offset, data, func(parent uint64, name []byte) {
+		g.names.Append(storedRef{parent, g.strs.AddBytes(name)})
+	})
 	if err != nil {
 		return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 	}
-	for _, ref := range g.decoded {
-		g.names.Append(ref)
-	}
 	in.count = uint32(g.names.Len()) - in.first
 	return nil
+}
+
+// setTarget keeps the symlink target in an inline extent item.
+func (g *generationScan) setTarget(in *inode, data []byte) {
+	if t, ok := inlineExtent(data); ok {
+		in.target, in.hasTarget = g.strs.AddBytes(t), true
+	}
 }
 
 // namesOf returns the names of in.
 func (g *generationScan) namesOf(in *inode) iter.Seq[nameRef] {
 	return func(yield func(nameRef) bool) {
 		for i := in.first; i < in.first+in.count; i++ {
-			if !yield(*g.names.At(int(i))) {
+			r := g.names.At(int(i))
+			if !yield(nameRef{r.parent, g.strs.Get(r.name, 0)}) {
 				return
 			}
 		}
@@ -177,12 +198,16 @@ func expectedNames(it inodeItem) uint32 {
 }
 
 type generationScan struct {
-	root    *os.File
-	since   Since
-	inodes  chunked.List[inode]   // sorted by inode number; chunked: the sweep appends hundreds of thousands
-	names   chunked.List[nameRef] // the names of all inodes
-	decoded []nameRef             // the names of one item, reused
-	dirs    map[uint64]string     // directory inode → absolute path, memoised
+	root   *os.File
+	since  Since
+	inodes chunked.List[inode]     // sorted by inode number; chunked: the sweep appends hundreds of thousands
+	names  chunked.List[storedRef] // the names of all inodes
+	strs   chunked.Strings         // names and symlink targets
+	bases  []inodeItem             // baseline versions of candidates (inode.base)
+	dirs   map[uint64]string       // directory inode → absolute path, memoised
+	// dirRefs holds the name of each candidate directory once candidates
+	// are being freed.
+	dirRefs map[uint64]storedRef
 	small   *treeSearcher
 }
 
@@ -225,7 +250,7 @@ func (g *generationScan) fetchTarget(in *inode) error {
 		MinObjectID: in.ino, MaxObjectID: in.ino, MinType: keyExtentData, MaxType: keyExtentData,
 		MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
-		in.target, in.hasTarget = inlineExtent(data)
+		g.setTarget(in, data)
 		return nil
 	})
 	if err != nil {
@@ -273,7 +298,8 @@ func (g *generationScan) fetchBaseline(ctx context.Context) error {
 				return fmt.Errorf("baseline inode %d: %w", h.ObjectID, err)
 			}
 			if it.generation == in.item.generation { // the same inode, not a reused number
-				in.base = &it
+				g.bases = append(g.bases, it)
+				in.base = uint32(len(g.bases))
 			}
 			return nil
 		})
@@ -326,21 +352,26 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 
 // dirRef returns the name of directory ino in its parent.
 func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
-	if in := g.find(ino); in != nil && in.count == 1 {
-		return *g.names.At(int(in.first)), nil
+	if r, ok := g.dirRefs[ino]; ok {
+		return nameRef{r.parent, g.strs.Get(r.name, 0)}, nil
+	}
+	if g.dirRefs == nil { // candidates are not freed yet
+		if in := g.find(ino); in != nil && in.count == 1 {
+			r := g.names.At(int(in.first))
+			return nameRef{r.parent, g.strs.Get(r.name, 0)}, nil
+		}
 	}
 	var refs []nameRef
 	err := g.searcher().search(searchKey{
 		MinObjectID: ino, MaxObjectID: ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
 		MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
-		var err error
-		if h.Type == keyInodeRef {
-			refs, err = decodeInodeRefs(h.Offset, data, refs)
-		} else if h.Type == keyInodeExtref {
-			refs, err = decodeInodeExtrefs(data, refs)
+		if h.Type != keyInodeRef && h.Type != keyInodeExtref {
+			return nil
 		}
-		return err
+		return decodeRefs(h.Type, h.Offset, data, func(parent uint64, name []byte) {
+			refs = append(refs, nameRef{parent, string(name)})
+		})
 	})
 	if err != nil {
 		return nameRef{}, searchError(g.root, err)
@@ -382,15 +413,15 @@ func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem
 	}
 	c := change.Change{
 		Type: typ, Size: it.size, Mode: it.mode & 0o7777, UID: it.uid, GID: it.gid,
-		MTime: time.Unix(0, it.mtime), Target: in.target, Inode: ino, Nlink: it.nlink,
+		MTime: time.Unix(0, it.mtime), Target: g.strs.Get(in.target, 0), Inode: ino, Nlink: it.nlink,
 	}
 	switch {
 	case it.generation > g.since.Generation && ino != firstFreeObjectID:
 		c.Kind = change.Created
 	case g.since.Generation == 0:
 		return nil // compared with nothing: the root directory is what is audited, not a change
-	case in.base != nil:
-		if c.Kind, ok = changed(it, *in.base); !ok {
+	case in.base != 0:
+		if c.Kind, ok = changed(it, g.bases[in.base-1]); !ok {
 			return nil // only its atime changed
 		}
 	case it.mtime > g.since.Time.UnixNano():

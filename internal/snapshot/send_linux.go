@@ -177,7 +177,7 @@ func linkNames(snap *os.File) func(ino uint64) ([]string, error) {
 	g := &generationScan{root: snap, dirs: map[uint64]string{}}
 	return func(ino uint64) ([]string, error) {
 		in := &inode{ino: ino}
-		g.names = chunked.List[nameRef]{} // in is the only inode this scan keeps names of
+		g.names, g.strs = chunked.List[storedRef]{}, chunked.Strings{} // in is the only inode this scan keeps names of
 		if err := g.fetchNames(in); err != nil {
 			return nil, err
 		}

@@ -22,7 +22,7 @@ func TestVanishedDirectory(t *testing.T) {
 	}
 	defer root.Close()
 	g := &generationScan{root: root, dirs: map[uint64]string{}}
-	g.names.Append(nameRef{parent: 99999, name: "gone"})
+	g.names.Append(storedRef{parent: 99999, name: g.strs.Add("gone")})
 	in := &inode{ino: 100000, item: inodeItem{generation: 1, nlink: 1, mode: 0o100644}, count: 1}
 	var problems []error
 	err = g.emit(in, func(c change.Change) error {
