@@ -68,7 +68,10 @@ func (a *Strings) Bytes(sp Span, k int) []byte {
 	}
 	c := a.chunks[sp>>32][uint32(sp):]
 	for {
-		n, w := binary.Uvarint(c)
+		n, w := uint64(c[0]), 1
+		if n >= 0x80 { // names of 128 bytes and more
+			n, w = binary.Uvarint(c)
+		}
 		if k == 0 {
 			return c[w : w+int(n)]
 		}

@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"bytes"
 	"cmp"
 	"iter"
 	"math"
@@ -132,20 +131,27 @@ func (l *List) At(i int) Entry {
 
 // Sort puts the entries in report order: by category, most urgent first,
 // then by path bytes, then in the order they came in (a path deleted and
-// created again). Only a permutation of 4 bytes an entry is sorted: the
-// records stay where they are.
+// created again). It sorts keys that hold what they are compared by (the
+// path aliases the arena), then keeps only the permutation, 4 bytes an
+// entry: the records stay where they are.
 func (l *List) Sort() {
-	order := make([]uint32, l.records.Len())
-	for i := range order {
-		order[i] = uint32(i)
+	type key struct {
+		path string
+		cat  Category
+		i    uint32
 	}
-	cat := func(i uint32) Category { return l.verdicts[l.records.At(int(i)).verdict].Category }
-	slices.SortFunc(order, func(a, b uint32) int {
-		return cmp.Or(cmp.Compare(cat(a), cat(b)),
-			bytes.Compare(l.names.Bytes(l.records.At(int(a)).names, pathPart), l.names.Bytes(l.records.At(int(b)).names, pathPart)),
-			cmp.Compare(a, b))
+	keys := make([]key, l.records.Len())
+	for i := range keys {
+		r := l.records.At(i)
+		keys[i] = key{l.names.Get(r.names, pathPart), l.verdicts[r.verdict].Category, uint32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.cat, b.cat), strings.Compare(a.path, b.path), cmp.Compare(a.i, b.i))
 	})
-	l.order = order
+	l.order = make([]uint32, len(keys))
+	for i, k := range keys {
+		l.order[i] = k.i
+	}
 }
 
 // All yields the entries in order.
