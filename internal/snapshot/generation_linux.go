@@ -51,6 +51,7 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 	if err := g.sweep(ctx); err != nil {
 		return err
 	}
+	swept := uint32(g.names.Len())
 	for i := range g.inodes.Len() {
 		in := g.inodes.At(i)
 		// A leaf that was not rewritten is not returned, so an inode's refs or
@@ -84,10 +85,14 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 		if i&0xfff == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := g.emit(g.inodes.At(i), emit, problem); err != nil {
+		in := g.inodes.At(i)
+		if err := g.emit(in, emit, problem); err != nil {
 			return err
 		}
 		g.inodes.Free(i)
+		if in.first+in.count <= swept { // names come in inode order, except those fetched after the sweep
+			g.names.Free(int(in.first))
+		}
 	}
 	for _, sv := range nested {
 		if sv.OTransID <= since.Generation {
