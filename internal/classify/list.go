@@ -27,11 +27,12 @@ func (s Slice) At(i int) Entry { return s[i] }
 
 // List holds the entries of an audit compactly, so that a root of millions
 // of changed paths fits in memory a few times the size of its path names:
-// each entry is a fixed-size record without pointers (the garbage collector
-// never scans it), its names are bytes in an arena (chunked.Strings), its verdict is an index
-// into the verdicts it shares with every path a rule matched, and its
-// anchor, nearly always a prefix of its path, is a length. The zero value
-// is empty and ready to use.
+// each entry is a 56-byte record without pointers (the garbage collector
+// never scans it), its names are bytes in an arena (chunked.Strings), its
+// verdict is an index into the verdicts it shares with every path a rule
+// matched, and its anchor, nearly always a prefix of its path, is a
+// length. A change's CTime, which only sources compare, is not kept. The
+// zero value is empty and ready to use.
 type List struct {
 	records  chunked.List[record]
 	names    chunked.Strings    // each record's path, symlink target and origin, added together

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
@@ -124,5 +125,13 @@ func BenchmarkListSort(b *testing.B) {
 	}
 	for b.Loop() {
 		l.Sort()
+	}
+}
+
+// TestRecordSize: the record is what an audit holds per path; a field
+// added carelessly shows here first.
+func TestRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(record{}); n != 56 {
+		t.Errorf("record is %d bytes, want 56", n)
 	}
 }
