@@ -62,6 +62,10 @@ what it chose. It never writes to the filesystem it audits.
 	}
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
+	// --version, as most tools have it, says what fsdiff version says.
+	cmd.Version = versionLine()
+	cmd.SetVersionTemplate("{{.Version}}")
+	cmd.Flags().Bool("version", false, "print the version, as fsdiff version does")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	opts.addFlags(cmd.Flags())
 	g.addFlags(cmd.PersistentFlags())
