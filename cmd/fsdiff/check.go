@@ -70,19 +70,27 @@ Exit status:
 		},
 	}
 	f := cmd.Flags()
-	opts.target.addFlags(f)
-	var defaults []string
+	opts.target.addFlags(cmd)
+	var defaults, thresholds []string
 	for _, t := range classify.DefaultThresholds {
 		defaults = append(defaults, t.String())
 	}
+	for _, t := range classify.Thresholds() {
+		thresholds = append(thresholds, t.String())
+	}
 	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories ("+classify.CategoryList(", ", ", ")+"), persist:PRIORITY for persist at that priority or above")
+	enumListFlag(cmd, "fail-on", thresholds)
 	f.StringVarP(&opts.format, "format", "f", "", "table, tsv (the failing anchors), or json for the report (default: table on a terminal, tsv otherwise)")
+	enumFlag(cmd, "format", checkFormats)
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
 	f.BoolVar(&opts.stale, "stale", false, "list the --declared entries whose copies in storage are missing or empty, instead of auditing")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print nothing, as grep -q: the exit status is the answer (errors and warnings still go to stderr, --junit and --metrics files are written)")
 	return cmd
 }
+
+// checkFormats are the values of check --format.
+var checkFormats = []string{"table", "tsv", "json"}
 
 // checkFailed is the outcome of a check that found undeclared state.
 type checkFailed struct{ anchors, paths int }
@@ -127,8 +135,8 @@ func runCheckTo(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) 
 		failOn = append(failOn, t)
 	}
 	format := cmp.Or(o.format, tableOrTSV(stdout))
-	if format != "table" && format != "tsv" && format != "json" {
-		return flagError{fmt.Errorf("unknown --format %q: want table, tsv or json", o.format)}
+	if err := checkFormat(format, checkFormats); err != nil {
+		return err
 	}
 	start := time.Now()
 	a, res, err := scan(ctx, o.global, &o.target, stderr)

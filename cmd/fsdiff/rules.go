@@ -26,9 +26,13 @@ ones, in file order. A rule's ID is FILE:LINE.
 			return runRules(g, cmp.Or(format, tableOrTSV(stdout)), stdout)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "", "output format: table, tsv, json (default: table on a terminal, tsv otherwise)")
+	cmd.Flags().StringVarP(&format, "format", "f", "", "output format: "+strings.Join(rulesFormats, ", ")+" (default: table on a terminal, tsv otherwise)")
+	enumFlag(cmd, "format", rulesFormats)
 	return cmd
 }
+
+// rulesFormats are the values of rules --format.
+var rulesFormats = []string{"table", "tsv", "json"}
 
 // ruleJSON is a rule in fsdiff rules --format json.
 type ruleJSON struct {
@@ -44,6 +48,9 @@ type ruleJSON struct {
 }
 
 func runRules(g *globalOptions, format string, stdout io.Writer) error {
+	if err := checkFormat(format, rulesFormats); err != nil {
+		return err
+	}
 	rules, err := g.classifyOptions(nil).LoadRules()
 	if err != nil {
 		return err
@@ -68,7 +75,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		}
 		_, err := io.WriteString(stdout, b.String())
 		return err
-	case "table":
+	default: // table
 		rows := make([][]string, len(rules))
 		for i, r := range rules {
 			cond := ""
@@ -79,7 +86,6 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		}
 		return report.WriteTable(stdout, []string{"ID", "CATEGORY", "PRIORITY", "PATTERN", "IF", "REASON"}, rows)
 	}
-	return flagError{fmt.Errorf("unknown --format %q: want table, tsv or json", format)}
 }
 
 func tsvField(s string) string { return strings.NewReplacer("\t", " ", "\n", " ").Replace(s) }

@@ -56,13 +56,17 @@ would persist what it saw; then it exits with 130 after SIGINT, 0 after
 	f := cmd.Flags()
 	f.DurationVar(&opts.dur, "for", 0, "stop after this long (default: until SIGINT)")
 	f.StringVarP(&opts.format, "format", "f", "text", "text, or ndjson for machines")
+	enumFlag(cmd, "format", watchFormats)
 	f.BoolVarP(&opts.all, "all", "a", false, "print every path, managed and ephemeral ones too")
 	return cmd
 }
 
+// watchFormats are the values of watch --format.
+var watchFormats = []string{"text", "ndjson"}
+
 func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stderr io.Writer) error {
-	if o.format != "text" && o.format != "ndjson" {
-		return flagError{fmt.Errorf("unknown --format %q: want text or ndjson", o.format)}
+	if err := checkFormat(o.format, watchFormats); err != nil {
+		return err
 	}
 	paths := args
 	if len(paths) == 0 {

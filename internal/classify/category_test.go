@@ -66,3 +66,20 @@ func TestCategoryMeanings(t *testing.T) {
 		t.Errorf("DefaultThresholds = %v, want %v", DefaultThresholds, want)
 	}
 }
+
+// TestThresholds: Thresholds lists what ParseThreshold reads (what shells
+// complete after --fail-on), each once, and it parses back.
+func TestThresholds(t *testing.T) {
+	var got []string
+	for _, th := range Thresholds() {
+		back, err := ParseThreshold(th.String())
+		if err != nil || back != th {
+			t.Errorf("ParseThreshold(%q) = %v, %v", th, back, err)
+		}
+		got = append(got, th.String())
+	}
+	want := []string{"persist", "persist:critical", "persist:recommended", "persist:optional", "unknown", "persisted", "ephemeral", "managed"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Thresholds() = %q, want %q", got, want)
+	}
+}
