@@ -34,17 +34,29 @@ ones, in file order. A rule's ID is FILE:LINE.
 // rulesFormats are the values of rules --format.
 var rulesFormats = []string{"table", "tsv", "json"}
 
-// ruleJSON is a rule in fsdiff rules --format json.
+// rulesSchema names the version of rules --format json
+// (docs/rules.schema.json): it changes when a field changes meaning or
+// disappears, not when one is added.
+const rulesSchema = "fsdiff-rules/1"
+
+// rulesJSON is fsdiff rules --format json.
+type rulesJSON struct {
+	Schema string     `json:"schema"`
+	Rules  []ruleJSON `json:"rules"`
+}
+
+// ruleJSON is a rule in fsdiff rules --format json. A pattern is a name:
+// its bytes need not be UTF-8.
 type ruleJSON struct {
-	ID       string `json:"id"`
-	Category string `json:"category"`
-	Pattern  string `json:"pattern"`
-	Priority string `json:"priority,omitempty"`
-	If       string `json:"if,omitempty"`
-	Anchor   string `json:"anchor,omitempty"`
-	Reason   string `json:"reason"`
-	Source   string `json:"source"`
-	User     bool   `json:"user"`
+	ID       string       `json:"id"`
+	Category string       `json:"category"`
+	Pattern  names.String `json:"pattern"`
+	Priority string       `json:"priority,omitempty"`
+	If       string       `json:"if,omitempty"`
+	Anchor   names.String `json:"anchor,omitempty"`
+	Reason   string       `json:"reason"`
+	Source   string       `json:"source"`
+	User     bool         `json:"user"`
 }
 
 func runRules(g *globalOptions, format string, stdout io.Writer) error {
@@ -59,7 +71,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 	case "json":
 		out := make([]ruleJSON, len(rules))
 		for i, r := range rules {
-			out[i] = ruleJSON{ID: r.ID, Category: r.Category.String(), Pattern: r.Pattern, If: r.If, Anchor: r.Anchor, Reason: r.Reason, Source: r.Source, User: r.User}
+			out[i] = ruleJSON{ID: r.ID, Category: r.Category.String(), Pattern: names.String(r.Pattern), If: r.If, Anchor: names.String(r.Anchor), Reason: r.Reason, Source: r.Source, User: r.User}
 			if r.Priority != 0 {
 				out[i].Priority = r.Priority.String()
 			}
@@ -67,7 +79,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return enc.Encode(rulesJSON{rulesSchema, out})
 	case "tsv":
 		var b strings.Builder
 		for _, r := range rules {

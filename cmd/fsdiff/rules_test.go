@@ -63,10 +63,11 @@ func TestUserRules(t *testing.T) {
 		t.Errorf("XDG rules not applied:\n%s", out)
 	}
 	out, _, _ = fsdiff(t, "rules", "--format", "json")
-	var rules []ruleJSON
-	if err := json.Unmarshal([]byte(out), &rules); err != nil {
+	var doc rulesJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
+	rules := doc.Rules
 	if len(rules) < 200 || !rules[0].User || rules[0].Pattern != "/etc/machine-id" || rules[1].User {
 		t.Errorf("rules --format json: %d rules, first %+v", len(rules), rules[0])
 	}

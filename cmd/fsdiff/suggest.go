@@ -68,6 +68,17 @@ under their reason.
 // suggestFormats are the values of suggest --format.
 var suggestFormats = []string{"nix", "json"}
 
+// suggestSchema names the version of suggest --format json
+// (docs/suggest.schema.json): it changes when a field changes meaning or
+// disappears, not when one is added.
+const suggestSchema = "fsdiff-suggest/1"
+
+// suggestJSON is the model with its version first.
+type suggestJSON struct {
+	Schema string `json:"schema"`
+	suggest.Persistence
+}
+
 func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer) error {
 	style := suggest.Style(o.style)
 	if !slices.Contains(suggest.Styles, style) {
@@ -101,7 +112,7 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(p); err != nil {
+		if err := enc.Encode(suggestJSON{suggestSchema, p}); err != nil {
 			return err
 		}
 		out = b.Bytes()
