@@ -109,10 +109,10 @@ func (e staleFound) Error() string {
 
 func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) error {
 	if o.quiet {
-		if o.format != "" {
-			return flagError{errors.New("-q prints nothing: it does not go with --format")}
-		}
-		// The outcome is the exit status; what goes wrong still shows.
+		// The outcome is the exit status; what goes wrong still shows. -q
+		// wins over --format, as grep -q does over its output options, so
+		// that it can be added to a command line that names one (the NixOS
+		// module's).
 		err := runCheckTo(ctx, o, io.Discard, stderr)
 		if errors.As(err, new(checkFailed)) || errors.As(err, new(staleFound)) {
 			err = quietOutcome{err}

@@ -19,7 +19,9 @@ import (
 
 // TestSchemaEnums: the enumerations and versions of every committed
 // schema are the code's own: categories, priorities, kinds, types, sources
-// and contexts from their tables, and each output's version constant.
+// (auto is a choice, never what compared) and contexts from their tables,
+// and each output's version constant. The check report counts every
+// category.
 func TestSchemaEnums(t *testing.T) {
 	var cats, ruled, prios, kinds, types []string
 	for _, c := range classify.Categories() {
@@ -119,6 +121,23 @@ func TestSchemaEnums(t *testing.T) {
 	}
 	for name := range versions {
 		t.Errorf("docs/%s is missing", name)
+	}
+	var check struct {
+		Properties struct {
+			Counts struct {
+				Required []string `json:"required"`
+			} `json:"counts"`
+		} `json:"properties"`
+	}
+	data, err := os.ReadFile("../../docs/check-report.schema.json")
+	if err == nil {
+		err = json.Unmarshal(data, &check)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := check.Properties.Counts.Required; !slices.Equal(got, cats) {
+		t.Errorf("check-report.schema.json requires counts of %q, the table has %q", got, cats)
 	}
 	for def := range want {
 		if !seen[def] {

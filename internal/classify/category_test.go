@@ -1,45 +1,9 @@
 package classify
 
 import (
-	"encoding/json"
-	"os"
 	"slices"
 	"testing"
 )
-
-// TestCategorySchema: the check report's schema names every category of
-// the meanings table, in report order, and requires a count of each.
-func TestCategorySchema(t *testing.T) {
-	data, err := os.ReadFile("../../docs/check-report.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var schema struct {
-		Properties struct {
-			Counts struct {
-				Required []string `json:"required"`
-			} `json:"counts"`
-		} `json:"properties"`
-		Defs struct {
-			Category struct {
-				Enum []string `json:"enum"`
-			} `json:"category"`
-		} `json:"$defs"`
-	}
-	if err := json.Unmarshal(data, &schema); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, c := range Categories() {
-		names = append(names, c.String())
-	}
-	if !slices.Equal(schema.Defs.Category.Enum, names) {
-		t.Errorf("the schema's categories are %q, the table's %q", schema.Defs.Category.Enum, names)
-	}
-	if !slices.Equal(schema.Properties.Counts.Required, names) {
-		t.Errorf("the schema requires counts of %q, the table has %q", schema.Properties.Counts.Required, names)
-	}
-}
 
 // TestCategoryMeanings: every category has a name that parses back, and
 // the meanings agree with each other.
