@@ -33,7 +33,7 @@ type flagError struct{ error }
 
 func (e flagError) Unwrap() error { return e.error }
 
-// quietOutcome is an outcome (checkFailed) of a command run with -q: its
+// quietOutcome is an outcome (checkFailed, staleFound) of check -q: its
 // exit status says it, nothing prints it.
 type quietOutcome struct{ error }
 
