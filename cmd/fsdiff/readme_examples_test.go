@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,7 +16,7 @@ import (
 
 // exampleMarker precedes each example of README.md whose output a test
 // checks: a console block of $ lines, each followed by what the command
-// prints (stderr, then stdout).
+// prints on stdout and stderr.
 const exampleMarker = "<!-- example: real output, checked by TestReadmeExamples -->"
 
 // TestReadmeExamples runs the commands of the README's marked examples
@@ -111,9 +112,11 @@ func runExample(t *testing.T, line, home string) string {
 			args[i] = filepath.Join(home, rest)
 		}
 	}
-	stdout, stderr, _ := fsdiff(t, args[1:]...)
-	text := stderr + stdout
+	var text string
 	if piped {
+		// Only stdout goes through grep; stderr, written before it, is shown
+		// first.
+		stdout, stderr, _ := fsdiff(t, args[1:]...)
 		var b strings.Builder
 		for l := range strings.Lines(stdout) {
 			if strings.Contains(l, grep) {
@@ -121,6 +124,12 @@ func runExample(t *testing.T, line, home string) string {
 			}
 		}
 		text = stderr + b.String()
+	} else {
+		// stdout and stderr in the order fsdiff writes them, as on a
+		// terminal.
+		var b bytes.Buffer
+		run(context.Background(), args[1:], &b, &b)
+		text = b.String()
 	}
 	if strings.Contains(text, home) {
 		t.Errorf("example %q prints the test's temporary directory: it would not be what a reader sees", line)
