@@ -84,6 +84,11 @@ func strictCompletion(root *cobra.Command) {
 		for _, sh := range c.Commands() {
 			shells = append(shells, sh.Name())
 		}
+		for _, sh := range c.Commands() {
+			if sh.Name() == "bash" {
+				fixBashQuoting(sh)
+			}
+		}
 		c.Args = usage(cobra.MaximumNArgs(1))
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -91,5 +96,43 @@ func strictCompletion(root *cobra.Command) {
 			}
 			return flagError{fmt.Errorf("unknown shell %q: fsdiff completes %s", args[0], oneOf(shells))}
 		}
+	}
+}
+
+// fixBashQuoting appends to the bash script of completion bash a
+// corrected __fsdiff_handle_special_char. cobra's (v1.10.2) cuts what
+// precedes the last ":" of the word from each completion, so that bash
+// replaces only what follows it, but it compares with the completion after
+// quoting it for the shell, which a lone completion is: after a comma
+// (quoted "\,"), --fail-on unknown,persist:r<TAB> would become
+// unknown,persist:unknown\,persist:recommended.
+func fixBashQuoting(bash *cobra.Command) {
+	generate := bash.RunE
+	bash.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := generate(cmd, args); err != nil {
+			return err
+		}
+		name := cmd.Root().Name()
+		_, err := fmt.Fprintf(cmd.OutOrStdout(), `
+# fsdiff: a lone completion is quoted for the shell (a comma becomes \,)
+# before what precedes the last : or = of the word is cut from it: cut it
+# quoted too.
+__%[1]s_handle_special_char()
+{
+    local comp="$1"
+    local char=$2
+    if [[ "$comp" == *${char}* && "$COMP_WORDBREAKS" == *${char}* ]]; then
+        local word=${comp%%"${comp##*${char}}"}
+        local quoted
+        quoted=$(printf "%%q" "$word")
+        local idx=${#COMPREPLY[*]}
+        while ((--idx >= 0)); do
+            COMPREPLY[idx]=${COMPREPLY[idx]#"$word"}
+            COMPREPLY[idx]=${COMPREPLY[idx]#"$quoted"}
+        done
+    fi
+}
+`, name)
+		return err
 	}
 }

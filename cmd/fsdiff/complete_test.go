@@ -112,10 +112,10 @@ func TestCompletionOfFlagValues(t *testing.T) {
 		// bash breaks words at ":"; the completions still make whole values.
 		{"fsdiff check --fail-on persist:", []string{"persist:critical", "persist:recommended", "persist:optional"}},
 		{"fsdiff check --fail-on persist:r", []string{"persist:recommended"}},
-		// Not tested: "unknown,persist:r", one completion after a comma and a
-		// colon. cobra's script quotes it (unknown\,persist:...) before it
-		// cuts what precedes the colon, so the cut misses and bash inserts
-		// the whole value after the colon (cobra v1.10.2).
+		// One completion after a comma and a colon: quoted for the shell
+		// (unknown\,persist:...), it is still cut at the colon (fixBashQuoting).
+		{"fsdiff check --fail-on unknown,persist:r", []string{"unknown,persist:recommended"}},
+		{"fsdiff check --fail-on persist:critical,unknown,m", []string{"persist:critical,unknown,managed"}},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			cmd := exec.Command(bash, "-c", completeWords, "bash", tc.line)
