@@ -14,7 +14,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 )
 
 // targetOptions say what to audit; every command that audits has them.
@@ -23,8 +23,10 @@ type targetOptions struct {
 	verbose bool
 }
 
-func (o *targetOptions) addFlags(f *pflag.FlagSet) {
+func (o *targetOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
 	f.Var(sourceFlag{&o.Source}, "source", "how to find changes: auto, btrfs (generation IDs), send (btrfs send: sees deletions and renames) or walk (compare two directories)")
+	enumFlag(cmd, "source", strs(change.SourceNames))
 	f.StringVar(&o.SendStream, "send-stream", "", "read a saved `FILE` of btrfs send -p BASELINE (- for stdin) instead of a root")
 	f.StringVar(&o.Mount, "mount", "", "top level of the btrfs filesystem (mounted with -o subvolid=5)")
 	f.StringVar(&o.Root, "root", "", "root subvolume: path under the top level, or absolute directory (default: the subvolume mounted at /)")
@@ -60,7 +62,7 @@ func (f sourceFlag) String() string {
 
 func (f sourceFlag) Set(v string) error {
 	if !slices.Contains(change.SourceNames, change.SourceName(v)) {
-		return fmt.Errorf("want auto, btrfs, send or walk")
+		return fmt.Errorf("want %s", oneOf(strs(change.SourceNames)))
 	}
 	*f.s = change.SourceName(v)
 	return nil

@@ -26,6 +26,7 @@ type checkOptions struct {
 	junit   string
 	metrics string
 	stale   bool
+	quiet   bool
 }
 
 func newCheckCmd(g *globalOptions, stdout, stderr io.Writer) *cobra.Command {
@@ -50,12 +51,16 @@ empty: configuration that persists nothing.
 To allow a path, write a user rule (ephemeral /var/lib/foo/**) in a --rules
 file, $XDG_CONFIG_HOME/fsdiff/rules or /etc/fsdiff/rules.
 
+-q prints nothing but errors and warnings: the exit status is the answer,
+as with grep -q.
+
 Exit status:
   0    no undeclared state
   1    undeclared state found (with --stale: stale declarations found)
   2    usage error, or an error that makes the answer incomplete
   130  interrupted (SIGINT or SIGTERM)`,
 		Example: `  sudo fsdiff check
+  sudo fsdiff check -q || echo "this host holds undeclared state"
   sudo fsdiff check --declared persistence.json --format json --junit report.xml
   sudo fsdiff check --fail-on persist:critical --metrics /var/lib/node-exporter/fsdiff.prom
   sudo fsdiff check --stale --declared persistence.json`,
@@ -65,18 +70,27 @@ Exit status:
 		},
 	}
 	f := cmd.Flags()
-	opts.target.addFlags(f)
-	var defaults []string
+	opts.target.addFlags(cmd)
+	var defaults, thresholds []string
 	for _, t := range classify.DefaultThresholds {
 		defaults = append(defaults, t.String())
 	}
+	for _, t := range classify.Thresholds() {
+		thresholds = append(thresholds, t.String())
+	}
 	f.StringSliceVar(&opts.failOn, "fail-on", defaults, "what fails the check: categories ("+classify.CategoryList(", ", ", ")+"), persist:PRIORITY for persist at that priority or above")
+	enumListFlag(cmd, "fail-on", thresholds)
 	f.StringVarP(&opts.format, "format", "f", "", "table, tsv (the failing anchors), or json for the report (default: table on a terminal, tsv otherwise)")
+	enumFlag(cmd, "format", checkFormats)
 	f.StringVar(&opts.junit, "junit", "", "also write a JUnit XML report to `FILE`")
 	f.StringVar(&opts.metrics, "metrics", "", "also write Prometheus metrics to `FILE` (textfile collector format), atomically")
 	f.BoolVar(&opts.stale, "stale", false, "list the --declared entries whose copies in storage are missing or empty, instead of auditing")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print nothing, as grep -q: the exit status is the answer (errors and warnings still go to stderr, --junit and --metrics files are written)")
 	return cmd
 }
+
+// checkFormats are the values of check --format.
+var checkFormats = []string{"table", "tsv", "json"}
 
 // checkFailed is the outcome of a check that found undeclared state.
 type checkFailed struct{ anchors, paths int }
@@ -94,6 +108,21 @@ func (e staleFound) Error() string {
 }
 
 func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) error {
+	if o.quiet {
+		// The outcome is the exit status; what goes wrong still shows. -q
+		// wins over --format, as grep -q does over its output options, so
+		// that it can be added to a command line that names one (the NixOS
+		// module's).
+		err := runCheckTo(ctx, o, io.Discard, stderr)
+		if errors.As(err, new(checkFailed)) || errors.As(err, new(staleFound)) {
+			err = quietOutcome{err}
+		}
+		return err
+	}
+	return runCheckTo(ctx, o, stdout, stderr)
+}
+
+func runCheckTo(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) error {
 	if o.stale {
 		return runStale(o, stdout, stderr)
 	}
@@ -106,8 +135,8 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 		failOn = append(failOn, t)
 	}
 	format := cmp.Or(o.format, tableOrTSV(stdout))
-	if format != "table" && format != "tsv" && format != "json" {
-		return flagError{fmt.Errorf("unknown --format %q: want table, tsv or json", o.format)}
+	if err := checkFormat(format, checkFormats); err != nil {
+		return err
 	}
 	start := time.Now()
 	a, res, err := scan(ctx, o.global, &o.target, stderr)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 )
 
 // globalOptions are the flags every command that classifies shares.
@@ -18,10 +18,12 @@ type globalOptions struct {
 	context  []string
 }
 
-func (g *globalOptions) addFlags(f *pflag.FlagSet) {
+func (g *globalOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
 	f.StringArrayVar(&g.rules, "rules", nil, "rule `FILE` to load before /etc/fsdiff/rules and $XDG_CONFIG_HOME/fsdiff/rules (repeatable; see README, \"Rules\")")
 	f.StringVar(&g.declared, "declared", "", "`FILE` with the JSON of config.environment.persistence or config.preservation.preserveAt (see README)")
 	f.Var(contextFlag{&g.context}, "context", "set a rule context: "+strings.Join(classify.Contexts, ", ")+" (repeatable)")
+	enumFlag(cmd, "context", classify.Contexts)
 }
 
 // classifyOptions turns the flags into options; notes gets -v notes (nil:
@@ -42,7 +44,7 @@ func (f contextFlag) String() string { return strings.Join(*f.s, ",") }
 
 func (f contextFlag) Set(v string) error {
 	if !slices.Contains(classify.Contexts, v) {
-		return fmt.Errorf("unknown context %q: want %s", v, strings.Join(classify.Contexts, " or "))
+		return fmt.Errorf("unknown context %q: want %s", v, oneOf(classify.Contexts))
 	}
 	*f.s = append(*f.s, v)
 	return nil

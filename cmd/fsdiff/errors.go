@@ -33,6 +33,12 @@ type flagError struct{ error }
 
 func (e flagError) Unwrap() error { return e.error }
 
+// quietOutcome is an outcome (checkFailed, staleFound) of check -q: its
+// exit status says it, nothing prints it.
+type quietOutcome struct{ error }
+
+func (e quietOutcome) Unwrap() error { return e.error }
+
 // usage makes the errors of an argument validator flag errors.
 func usage(validate cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
@@ -53,7 +59,9 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fsdiff: interrupted")
 		return exitInterrupted
 	case errors.As(err, new(checkFailed)), errors.As(err, new(persistConflicts)), errors.As(err, new(staleFound)):
-		fmt.Fprintf(stderr, "fsdiff: %v\n", err)
+		if !errors.As(err, new(quietOutcome)) {
+			fmt.Fprintf(stderr, "fsdiff: %v\n", err)
+		}
 		return exitUndeclared
 	}
 	fmt.Fprintf(stderr, "fsdiff: error: %v\n", err)

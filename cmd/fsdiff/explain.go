@@ -43,7 +43,7 @@ it), or in the changes of a saved send stream. --rules, --declared and
 			return runExplain(cmd.Context(), &opts, args, stdout, stderr)
 		},
 	}
-	opts.target.addFlags(cmd.Flags())
+	opts.target.addFlags(cmd)
 	return cmd
 }
 

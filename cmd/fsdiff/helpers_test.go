@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // fsdiff runs the command in-process.
@@ -55,4 +56,31 @@ func parseNDJSON(t *testing.T, out string) []record {
 		recs = append(recs, r)
 	}
 	return recs
+}
+
+// validate checks out against a committed schema: loc is a file in docs/,
+// with a fragment for a part of it ("audit.schema.json#/$defs/record").
+// With lines, each line of out is a document (NDJSON). Formats such as
+// date-time are asserted, not only annotations.
+func validate(t *testing.T, loc, out string, lines bool) {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	schema, err := c.Compile(filepath.Join("..", "..", "docs", loc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := []string{out}
+	if lines {
+		docs = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	}
+	for _, d := range docs {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(d))
+		if err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, d)
+		}
+		if err := schema.Validate(v); err != nil {
+			t.Errorf("does not validate against docs/%s: %v\n%.2000s", loc, err, d)
+		}
+	}
 }

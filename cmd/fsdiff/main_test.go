@@ -180,8 +180,10 @@ func TestAuditEscapedFormats(t *testing.T) {
 func TestAuditJSON(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	out := auditImage(t, img, "--format", "json")
+	validate(t, "audit.schema.json", out, false)
+	validate(t, "audit.schema.json#/$defs/record", auditImage(t, img, "--format", "ndjson", "--source", "send"), true)
 	var doc struct {
-		Schema int `json:"schema"`
+		Schema string `json:"schema"`
 		Source struct {
 			Root      string   `json:"root"`
 			Baseline  string   `json:"baseline"`
@@ -192,7 +194,7 @@ func TestAuditJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("invalid JSON: %v\n%s", err, out)
 	}
-	if doc.Schema != report.SchemaVersion || doc.Source.Root != "/root" || doc.Source.Baseline != "/root-blank" || len(doc.Source.Decisions) < 3 {
+	if doc.Schema != report.AuditSchema || doc.Source.Root != "/root" || doc.Source.Baseline != "/root-blank" || len(doc.Source.Decisions) < 3 {
 		t.Errorf("header: %+v", doc)
 	}
 	var lines []string

@@ -67,9 +67,10 @@ Exit status:
 		},
 	}
 	f := cmd.Flags()
-	opts.target.addFlags(f)
+	opts.target.addFlags(cmd)
 	f.StringVar(&opts.storage, "storage", "", "persistent storage path (default: detected from the live root's persistence mounts, else /persist)")
-	f.StringVar(&opts.style, "style", string(suggest.Impermanence), "style of the Nix printed after --apply: "+styles())
+	f.StringVar(&opts.style, "style", string(suggest.Impermanence), "style of the Nix printed after --apply: "+oneOf(strs(suggest.Styles)))
+	enumFlag(cmd, "style", strs(suggest.Styles))
 	f.BoolVar(&opts.apply, "apply", false, "copy, rather than print the plan")
 	f.BoolVar(&opts.force, "force", false, "with --apply: rename a conflicting destination aside, then copy")
 	return cmd
@@ -96,7 +97,7 @@ var errNoTree = errors.New("a saved send stream holds no files to copy")
 func runPersist(ctx context.Context, o *persistOptions, paths []string, stdout, stderr io.Writer) error {
 	style := suggest.Style(o.style)
 	if !slices.Contains(suggest.Styles, style) {
-		return flagError{fmt.Errorf("unknown --style %q: want %s", o.style, styles())}
+		return flagError{fmt.Errorf("unknown --style %q: want %s", o.style, oneOf(strs(suggest.Styles)))}
 	}
 	if o.force && !o.apply {
 		return flagError{errors.New("--force goes with --apply")}

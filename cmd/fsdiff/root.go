@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -62,13 +60,18 @@ what it chose. It never writes to the filesystem it audits.
 	}
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
+	// --version, as most tools have it, says what fsdiff version says.
+	cmd.Version = versionLine()
+	cmd.SetVersionTemplate("{{.Version}}")
+	cmd.Flags().Bool("version", false, "print the version, as fsdiff version does")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
-	opts.addFlags(cmd.Flags())
-	g.addFlags(cmd.PersistentFlags())
+	opts.addFlags(cmd)
+	g.addFlags(cmd)
 	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout, stderr), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr), newPersistCmd(g, stdout, stderr), newWatchCmd(g, stdout, stderr))
 	for _, extra := range extraCommands {
 		cmd.AddCommand(extra(stdout))
 	}
+	strictCompletion(cmd)
 	return cmd
 }
 
@@ -80,13 +83,11 @@ type auditOptions struct {
 	null   bool
 }
 
-func (o *auditOptions) addFlags(f *pflag.FlagSet) {
-	o.target.addFlags(f)
-	formats := make([]string, len(report.Formats))
-	for i, f := range report.Formats {
-		formats[i] = string(f)
-	}
-	f.StringVarP(&o.format, "format", "f", "", "output format: "+strings.Join(formats, ", ")+" (default: table on a terminal, tsv otherwise)")
+func (o *auditOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	o.target.addFlags(cmd)
+	f.StringVarP(&o.format, "format", "f", "", "output format: "+strings.Join(strs(report.Formats), ", ")+" (default: table on a terminal, tsv otherwise)")
+	enumFlag(cmd, "format", strs(report.Formats))
 	f.BoolVarP(&o.all, "all", "a", false, "table: one row per changed path instead of one per directory")
 	f.BoolVarP(&o.null, "null", "0", false, "paths: end each path with NUL and write it unescaped")
 }
@@ -100,8 +101,8 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 	case f == "":
 		f = report.Format(tableOrTSV(stdout))
 	}
-	if !slices.Contains(report.Formats, f) {
-		return report.Options{}, flagError{fmt.Errorf("unknown --format %q", o.format)}
+	if err := checkFormat(string(f), strs(report.Formats)); err != nil {
+		return report.Options{}, err
 	}
 	if o.null && f != report.Paths {
 		return report.Options{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}

@@ -26,24 +26,43 @@ ones, in file order. A rule's ID is FILE:LINE.
 			return runRules(g, cmp.Or(format, tableOrTSV(stdout)), stdout)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "", "output format: table, tsv, json (default: table on a terminal, tsv otherwise)")
+	cmd.Flags().StringVarP(&format, "format", "f", "", "output format: "+strings.Join(rulesFormats, ", ")+" (default: table on a terminal, tsv otherwise)")
+	enumFlag(cmd, "format", rulesFormats)
 	return cmd
 }
 
-// ruleJSON is a rule in fsdiff rules --format json.
+// rulesFormats are the values of rules --format.
+var rulesFormats = []string{"table", "tsv", "json"}
+
+// rulesSchema names the version of rules --format json
+// (docs/rules.schema.json): it changes when a field changes meaning or
+// disappears, not when one is added.
+const rulesSchema = "fsdiff-rules/1"
+
+// rulesJSON is fsdiff rules --format json.
+type rulesJSON struct {
+	Schema string     `json:"schema"`
+	Rules  []ruleJSON `json:"rules"`
+}
+
+// ruleJSON is a rule in fsdiff rules --format json. A pattern is a name:
+// its bytes need not be UTF-8.
 type ruleJSON struct {
-	ID       string `json:"id"`
-	Category string `json:"category"`
-	Pattern  string `json:"pattern"`
-	Priority string `json:"priority,omitempty"`
-	If       string `json:"if,omitempty"`
-	Anchor   string `json:"anchor,omitempty"`
-	Reason   string `json:"reason"`
-	Source   string `json:"source"`
-	User     bool   `json:"user"`
+	ID       string       `json:"id"`
+	Category string       `json:"category"`
+	Pattern  names.String `json:"pattern"`
+	Priority string       `json:"priority,omitempty"`
+	If       string       `json:"if,omitempty"`
+	Anchor   names.String `json:"anchor,omitempty"`
+	Reason   string       `json:"reason"`
+	Source   string       `json:"source"`
+	User     bool         `json:"user"`
 }
 
 func runRules(g *globalOptions, format string, stdout io.Writer) error {
+	if err := checkFormat(format, rulesFormats); err != nil {
+		return err
+	}
 	rules, err := g.classifyOptions(nil).LoadRules()
 	if err != nil {
 		return err
@@ -52,7 +71,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 	case "json":
 		out := make([]ruleJSON, len(rules))
 		for i, r := range rules {
-			out[i] = ruleJSON{ID: r.ID, Category: r.Category.String(), Pattern: r.Pattern, If: r.If, Anchor: r.Anchor, Reason: r.Reason, Source: r.Source, User: r.User}
+			out[i] = ruleJSON{ID: r.ID, Category: r.Category.String(), Pattern: names.String(r.Pattern), If: r.If, Anchor: names.String(r.Anchor), Reason: r.Reason, Source: r.Source, User: r.User}
 			if r.Priority != 0 {
 				out[i].Priority = r.Priority.String()
 			}
@@ -60,7 +79,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return enc.Encode(rulesJSON{rulesSchema, out})
 	case "tsv":
 		var b strings.Builder
 		for _, r := range rules {
@@ -68,7 +87,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		}
 		_, err := io.WriteString(stdout, b.String())
 		return err
-	case "table":
+	default: // table
 		rows := make([][]string, len(rules))
 		for i, r := range rules {
 			cond := ""
@@ -79,7 +98,6 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		}
 		return report.WriteTable(stdout, []string{"ID", "CATEGORY", "PRIORITY", "PATTERN", "IF", "REASON"}, rows)
 	}
-	return flagError{fmt.Errorf("unknown --format %q: want table, tsv or json", format)}
 }
 
 func tsvField(s string) string { return strings.NewReplacer("\t", " ", "\n", " ").Replace(s) }

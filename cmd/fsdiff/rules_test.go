@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func TestExplain(t *testing.T) {
@@ -59,10 +63,11 @@ func TestUserRules(t *testing.T) {
 		t.Errorf("XDG rules not applied:\n%s", out)
 	}
 	out, _, _ = fsdiff(t, "rules", "--format", "json")
-	var rules []ruleJSON
-	if err := json.Unmarshal([]byte(out), &rules); err != nil {
+	var doc rulesJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
+	rules := doc.Rules
 	if len(rules) < 200 || !rules[0].User || rules[0].Pattern != "/etc/machine-id" || rules[1].User {
 		t.Errorf("rules --format json: %d rules, first %+v", len(rules), rules[0])
 	}
@@ -121,12 +126,36 @@ func TestCompletionAndMan(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go run -tags docs . man: %v\n%s", err, out)
 	}
-	for _, page := range []string{"fsdiff.1", "fsdiff-check.1", "fsdiff-suggest.1", "fsdiff-explain.1", "fsdiff-rules.1", "fsdiff-version.1"} {
+	// A page for every command, naming each of its flags (--version, check's
+	// -q/--quiet...) and the global ones.
+	var visit func(c *cobra.Command)
+	visit = func(c *cobra.Command) {
+		if !c.IsAvailableCommand() && c.HasParent() {
+			return
+		}
+		page := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
 		data, err := os.ReadFile(filepath.Join(dir, page))
 		if err != nil || !bytes.Contains(data, []byte(".TH \"FSDIFF\"")) {
 			t.Errorf("%s: %v, %.80q", page, err, data)
+			return
+		}
+		man := string(data)
+		for _, flags := range []*pflag.FlagSet{c.NonInheritedFlags(), c.InheritedFlags()} {
+			flags.VisitAll(func(f *pflag.Flag) {
+				name := `\fB--` + f.Name + `\fP`
+				if f.Shorthand != "" {
+					name = `\fB-` + f.Shorthand + `\fP, ` + name
+				}
+				if !strings.Contains(man, name) {
+					t.Errorf("%s does not name %s", page, name)
+				}
+			})
+		}
+		for _, sub := range c.Commands() {
+			visit(sub)
 		}
 	}
+	visit(newRootCmd(io.Discard, io.Discard))
 }
 
 // TestHostileRulesAndDeclarations: oversized or hostile --rules and

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/suggest"
@@ -55,39 +54,38 @@ under their reason.
 		},
 	}
 	f := cmd.Flags()
-	opts.target.addFlags(f)
-	f.StringVar(&opts.style, "style", string(suggest.Impermanence), styles())
+	opts.target.addFlags(cmd)
+	f.StringVar(&opts.style, "style", string(suggest.Impermanence), oneOf(strs(suggest.Styles)))
+	enumFlag(cmd, "style", strs(suggest.Styles))
 	f.StringVar(&opts.storage, "storage", "", "persistent storage path (default: detected from the live root's persistence mounts, else /persist)")
 	f.StringVarP(&opts.output, "output", "o", "", "write to `FILE` atomically instead of stdout")
 	f.BoolVar(&opts.force, "force", false, "with -o: replace FILE if it exists")
 	f.StringVarP(&opts.format, "format", "f", "nix", "nix, or json for the model")
-	// It fails only for a flag that does not exist.
-	_ = cmd.RegisterFlagCompletionFunc("style", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		completions := make([]string, len(suggest.Styles))
-		for i, s := range suggest.Styles {
-			completions[i] = string(s)
-		}
-		return completions, cobra.ShellCompDirectiveNoFileComp
-	})
+	enumFlag(cmd, "format", suggestFormats)
 	return cmd
 }
 
-// styles lists the values of --style, for its help and its error.
-func styles() string {
-	names := make([]string, len(suggest.Styles))
-	for i, s := range suggest.Styles {
-		names[i] = string(s)
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+// suggestFormats are the values of suggest --format.
+var suggestFormats = []string{"nix", "json"}
+
+// suggestSchema names the version of suggest --format json
+// (docs/suggest.schema.json): it changes when a field changes meaning or
+// disappears, not when one is added.
+const suggestSchema = "fsdiff-suggest/1"
+
+// suggestJSON is the model with its version first.
+type suggestJSON struct {
+	Schema string `json:"schema"`
+	suggest.Persistence
 }
 
 func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer) error {
 	style := suggest.Style(o.style)
 	if !slices.Contains(suggest.Styles, style) {
-		return flagError{fmt.Errorf("unknown --style %q: want %s", o.style, styles())}
+		return flagError{fmt.Errorf("unknown --style %q: want %s", o.style, oneOf(strs(suggest.Styles)))}
 	}
-	if o.format != "nix" && o.format != "json" {
-		return flagError{fmt.Errorf("unknown --format %q: want nix or json", o.format)}
+	if err := checkFormat(o.format, suggestFormats); err != nil {
+		return err
 	}
 	if o.force && o.output == "" {
 		return flagError{errors.New("--force goes with -o FILE")}
@@ -114,7 +112,7 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(p); err != nil {
+		if err := enc.Encode(suggestJSON{suggestSchema, p}); err != nil {
 			return err
 		}
 		out = b.Bytes()

@@ -41,13 +41,18 @@ func buildDetails() string {
 	return details
 }
 
+// versionLine is what fsdiff version and fsdiff --version print.
+func versionLine() string {
+	return fmt.Sprintf("fsdiff %s (%s)\n", version(), buildDetails())
+}
+
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print fsdiff's version, commit and toolchain",
 		Args:  usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(stdout, "fsdiff %s (%s)\n", version(), buildDetails())
+			_, err := io.WriteString(stdout, versionLine())
 			return err
 		},
 	}

@@ -56,13 +56,22 @@ would persist what it saw; then it exits with 130 after SIGINT, 0 after
 	f := cmd.Flags()
 	f.DurationVar(&opts.dur, "for", 0, "stop after this long (default: until SIGINT)")
 	f.StringVarP(&opts.format, "format", "f", "text", "text, or ndjson for machines")
+	enumFlag(cmd, "format", watchFormats)
 	f.BoolVarP(&opts.all, "all", "a", false, "print every path, managed and ephemeral ones too")
 	return cmd
 }
 
+// watchFormats are the values of watch --format.
+var watchFormats = []string{"text", "ndjson"}
+
+// watchSchema names the version of the records of watch --format ndjson
+// (docs/watch.schema.json): it changes when a field changes meaning or
+// disappears, not when one is added.
+const watchSchema = "fsdiff-watch/1"
+
 func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stderr io.Writer) error {
-	if o.format != "text" && o.format != "ndjson" {
-		return flagError{fmt.Errorf("unknown --format %q: want text or ndjson", o.format)}
+	if err := checkFormat(o.format, watchFormats); err != nil {
+		return err
 	}
 	paths := args
 	if len(paths) == 0 {
@@ -99,7 +108,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		Paths: paths, Skip: skip, Classifier: live.Classifier, All: o.all,
 		Report: func(e classify.Entry) {
 			if o.format == "ndjson" {
-				line(fmt.Appendf(nil, `{"event":"path","path":%s,"kind":"%s","type":"%s","category":"%s","anchor":%s,"reason":%s}`+"\n",
+				line(fmt.Appendf(nil, `{"schema":"`+watchSchema+`","event":"path","path":%s,"kind":"%s","type":"%s","category":"%s","anchor":%s,"reason":%s}`+"\n",
 					names.AppendJSON(nil, e.Path), e.Kind, e.Type, e.Category, names.AppendJSON(nil, e.Anchor), names.AppendJSON(nil, e.Reason)))
 				return
 			}
@@ -111,7 +120,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		},
 		Aggregate: func(a watch.Anchor) {
 			if o.format == "ndjson" {
-				line(fmt.Appendf(nil, `{"event":"count","anchor":%s,"category":"%s","paths":%d,"approximate":%t}`+"\n", names.AppendJSON(nil, a.Anchor), a.Category, a.Paths, a.Approximate))
+				line(fmt.Appendf(nil, `{"schema":"`+watchSchema+`","event":"count","anchor":%s,"category":"%s","paths":%d,"approximate":%t}`+"\n", names.AppendJSON(nil, a.Anchor), a.Category, a.Paths, a.Approximate))
 				return
 			}
 			line(fmt.Appendf(nil, "= %-10s %s  %s paths\n", a.Category, names.Escape(a.Anchor), pathCount(a)))

@@ -282,6 +282,21 @@ func ParseThreshold(s string) (Threshold, error) {
 	return t, nil
 }
 
+// Thresholds lists every threshold ParseThreshold reads, in report
+// order: each category, and each priority of a prioritized one.
+func Thresholds() []Threshold {
+	var ts []Threshold
+	for _, c := range Categories() {
+		ts = append(ts, Threshold{Category: c})
+		if c.Meaning().Prioritized {
+			for p := Critical; int(p) < len(priorityNames); p++ {
+				ts = append(ts, Threshold{Category: c, Priority: p})
+			}
+		}
+	}
+	return ts
+}
+
 func (t Threshold) String() string {
 	if t.Priority == NoPriority {
 		return t.Category.String()

@@ -191,14 +191,23 @@ var GuekkaListing = []string{
 	"/var/lib/systemd/catalog/database", "/var/lib/systemd/random-seed", "/var/.updated",
 }
 
-// guekka replays GuekkaListing on a root restored from an empty blank.
-func (b *builder) guekka() {
-	b.restoredRoot(func() {})
-	content := map[string]string{
+// guekkaFile is the content and mode of a path of GuekkaListing.
+func guekkaFile(p string) (content string, mode uint32) {
+	content = map[string]string{
 		"/etc/.clean":  "sudoers\nssh/authorized_keys.d/user\n",
 		"/etc/passwd":  "root:x:0:0:System administrator:/root:/run/current-system/sw/bin/bash\nuser:x:1000:100::/home/user:/run/current-system/sw/bin/bash\n",
 		"/etc/sudoers": "root ALL=(ALL:ALL) SETENV: ALL\n",
+	}[p]
+	mode = 0o644
+	if strings.HasPrefix(p, "/etc/ssh/ssh_host_") && !strings.HasSuffix(p, ".pub") || p == "/etc/shadow" {
+		mode = 0o600
 	}
+	return cmp.Or(content, "state of "+p+"\n"), mode
+}
+
+// guekka replays GuekkaListing on a root restored from an empty blank.
+func (b *builder) guekka() {
+	b.restoredRoot(func() {})
 	for _, p := range GuekkaListing {
 		rel := strings.TrimPrefix(p, "/")
 		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
@@ -206,12 +215,26 @@ func (b *builder) guekka() {
 				b.mkdirAll(d)
 			}
 		}
-		mode := uint32(0o644)
-		if strings.HasPrefix(p, "/etc/ssh/ssh_host_") && !strings.HasSuffix(p, ".pub") || p == "/etc/shadow" {
-			mode = 0o600
-		}
-		b.file(rel, cmp.Or(content[p], "state of "+p+"\n"), mode)
+		content, mode := guekkaFile(p)
+		b.file(rel, content, mode)
 	}
+}
+
+// WriteGuekka writes the files of GuekkaListing under dir, a plain
+// directory: the same tree as the "guekka" image's root, for the walk
+// source and tests that need no root.
+func WriteGuekka(dir string) error {
+	for _, p := range GuekkaListing {
+		name := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return err
+		}
+		content, mode := guekkaFile(p)
+		if err := os.WriteFile(name, []byte(content), os.FileMode(mode)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // quiet is a root after a boot whose drift NixOS manages or may lose:

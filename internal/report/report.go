@@ -34,9 +34,14 @@ const (
 // Formats lists every format, for flag help and completion.
 var Formats = []Format{Table, TSV, JSON, NDJSON, Paths}
 
-// SchemaVersion is the version of the JSON document; it changes when a
-// field changes meaning or disappears, not when one is added.
-const SchemaVersion = 1
+// AuditSchema and ChangeSchema name the versions of the JSON document
+// and of the NDJSON records (docs/audit.schema.json), as CheckSchema does
+// the check report's: each changes when a field changes meaning or
+// disappears, not when one is added.
+const (
+	AuditSchema  = "fsdiff-audit/1"
+	ChangeSchema = "fsdiff-change/1"
+)
 
 // Audit describes the run, for the JSON document.
 type Audit struct {
@@ -67,7 +72,8 @@ func Write(w io.Writer, audit Audit, entries classify.Entries, opts Options) err
 		var buf []byte
 		for i := range entries.Len() {
 			e := entries.At(i)
-			buf = append(appendEntryJSON(buf[:0], e), '\n')
+			// Each record says its version: a line is read on its own.
+			buf = append(appendEntryJSON(append(buf[:0], `{"schema":"`+ChangeSchema+`",`...), e), '\n')
 			if _, err = bw.Write(buf); err != nil {
 				break
 			}
@@ -116,7 +122,7 @@ func writeTSV(w *bufio.Writer, entries classify.Entries) error {
 }
 
 func writeJSON(w *bufio.Writer, audit Audit, entries classify.Entries) error {
-	buf := fmt.Appendf(nil, "{\n  \"schema\": %d,\n  \"fsdiff_version\": ", SchemaVersion)
+	buf := fmt.Appendf(nil, "{\n  \"schema\": %q,\n  \"fsdiff_version\": ", AuditSchema)
 	buf = names.AppendJSON(buf, audit.Version)
 	buf = append(buf, ",\n  \"time\": "...)
 	buf = names.AppendJSON(buf, audit.Time.UTC().Format(time.RFC3339))
@@ -128,7 +134,7 @@ func writeJSON(w *bufio.Writer, audit Audit, entries classify.Entries) error {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, "\n    "...)
+		buf = append(buf, "\n    {"...)
 		buf = appendEntryJSON(buf, e)
 		if len(buf) > 32<<10 {
 			if _, err := w.Write(buf); err != nil {
@@ -164,11 +170,12 @@ func appendInfoJSON(buf []byte, in change.Info) []byte {
 	return append(buf, "]}"...)
 }
 
-// appendEntryJSON writes one entry as a JSON object with every field of the
-// change and the verdict. Names go through appendJSONString, so a name that
-// is not UTF-8 survives (see the package documentation).
+// appendEntryJSON writes the fields of a JSON object, after its opening
+// brace, with every field of the change and the verdict. Names go through
+// names.AppendJSON, so a name that is not UTF-8 survives (see the package
+// documentation).
 func appendEntryJSON(buf []byte, e classify.Entry) []byte {
-	buf = append(buf, `{"path":`...)
+	buf = append(buf, `"path":`...)
 	buf = names.AppendJSON(buf, e.Path)
 	buf = append(buf, `,"kind":"`...)
 	buf = append(buf, e.Kind.String()...)

@@ -87,7 +87,8 @@ type anchor struct {
 
 // Build makes the persistence model of entries.
 func Build(entries classify.Entries, opts Options) Persistence {
-	p := Persistence{Header: opts.Header, Storage: names.String(opts.Storage)}
+	// Empty lists, not nil ones: the JSON has arrays, never null.
+	p := Persistence{Header: opts.Header, Storage: names.String(opts.Storage), Directories: []Entry{}, Files: []Entry{}, Users: []Home{}}
 	anchors := map[string]*anchor{}
 	declared := map[string]bool{}
 	owners := map[string]Owner{} // of every changed path, anchors included
@@ -168,7 +169,7 @@ func Build(entries classify.Entries, opts Options) Persistence {
 		if home != "" {
 			h := homes[home]
 			if h == nil {
-				h = &Home{Name: names.String(user.Name), Home: names.String(home)}
+				h = &Home{Name: names.String(user.Name), Home: names.String(home), Directories: []Entry{}, Files: []Entry{}}
 				homes[home] = h
 			}
 			dirs, files = &h.Directories, &h.Files
