@@ -154,7 +154,7 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 			return err
 		}
 	default:
-		if err := writeCheck(stdout, a, res, r); err != nil {
+		if err := writeCheck(stdout, a, res, r, o.global.layout(stdout), isTerminal(stdout)); err != nil {
 			return err
 		}
 	}
@@ -172,18 +172,35 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 }
 
 // writeCheck prints the failing anchors, then the Nix that declares them.
-func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport) error {
+// On a terminal, where the table fits its width, a summary and the next
+// step take the place of the Nix, whose lines cannot be cut: fsdiff
+// suggest prints it.
+func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport, l report.Layout, tty bool) error {
 	failing := r.Failing()
 	if len(failing) == 0 {
-		_, err := fmt.Fprintf(w, "no undeclared state: %d changed paths, none %s\n", len(res.Entries), strings.Join(r.FailOn, " or "))
+		return report.WriteLines(w, []string{fmt.Sprintf("no undeclared state: %d changed paths, none %s", len(res.Entries), strings.Join(r.FailOn, " or "))}, l.Width)
+	}
+	g := report.Grid{Columns: []report.Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "REASON", Give: 1}}}
+	counts := map[classify.Category]int{}
+	paths := 0
+	for _, f := range failing {
+		g.Rows = append(g.Rows, []string{f.Category, names.Escape(string(f.Anchor)), fmt.Sprint(f.Paths), f.Reason})
+		c, _ := classify.ParseCategory(f.Category)
+		g.Categories = append(g.Categories, c)
+		counts[c]++
+		paths += f.Paths
+	}
+	if err := g.Write(w, l); err != nil {
 		return err
 	}
-	rows := make([][]string, len(failing))
-	for i, f := range failing {
-		rows[i] = []string{f.Category, names.Escape(string(f.Anchor)), fmt.Sprint(f.Paths), classify.Brief(f.Reason)}
-	}
-	if err := report.WriteTable(w, []string{"CATEGORY", "PATH", "FILES", "REASON"}, rows); err != nil {
-		return err
+	if tty {
+		if !l.Summary {
+			return nil
+		}
+		return report.WriteLines(w, []string{"",
+			fmt.Sprintf("%d anchors (%d paths) fail the check (--fail-on %s): %s.", len(failing), paths, strings.Join(r.FailOn, ","), report.CountCategories(counts, l.Color)),
+			"Next: fsdiff suggest to declare them; fsdiff explain PATH to see why a path is in its category; a user rule to allow one (README, \"Rules\").",
+		}, l.Width)
 	}
 	// The suggestion holds the persist anchors (optional ones too, which the
 	// default thresholds report without failing) and, commented out, the

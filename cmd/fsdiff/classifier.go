@@ -11,17 +11,20 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// globalOptions are the flags every command that classifies shares.
+// globalOptions are the flags every command that classifies shares, and
+// how output for people looks.
 type globalOptions struct {
 	rules    []string
 	declared string
 	context  []string
+	termOptions
 }
 
 func (g *globalOptions) addFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&g.rules, "rules", nil, "rule `FILE` to load before /etc/fsdiff/rules and $XDG_CONFIG_HOME/fsdiff/rules (repeatable; see README, \"Rules\")")
 	f.StringVar(&g.declared, "declared", "", "`FILE` with the JSON of config.environment.persistence or config.preservation.preserveAt (see README)")
 	f.Var(contextFlag{&g.context}, "context", "set a rule context: "+strings.Join(classify.Contexts, ", ")+" (repeatable)")
+	g.termOptions.addFlags(f)
 }
 
 // classifyOptions turns the flags into options; notes gets -v notes (nil:

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 )
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -106,7 +104,7 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 	if o.null && f != report.Paths {
 		return report.Options{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}
 	}
-	return report.Options{Format: f, All: o.all, Null: o.null}, nil
+	return report.Options{Format: f, All: o.all, Null: o.null, Layout: o.global.layout(stdout)}, nil
 }
 
 // tableOrTSV is the default format of a command that prints a table: a
@@ -116,11 +114,6 @@ func tableOrTSV(w io.Writer) string {
 		return "table"
 	}
 	return "tsv"
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) error {
