@@ -212,13 +212,18 @@ func Cut(s string, width int, middle bool) string {
 	for used = 0; k > i && used+twwidth.Width(units[k-1]) <= tail; k-- {
 		used += twwidth.Width(units[k-1])
 	}
-	return strings.Join(units[:i], "") + mark + strings.Join(units[k:], "")
+	out := strings.Join(units[:i], "") + mark + strings.Join(units[k:], "")
+	if strings.Contains(out, "\x1b[") && !strings.HasSuffix(out, sgrReset) {
+		out += sgrReset // a painted part lost its end
+	}
+	return out
 }
 
 const ellipsis = "…"
 
-// split splits s into the units Cut never cuts: grapheme clusters, and a
-// backslash with what it escapes (one character, or x and two digits).
+// split splits s into the units Cut never cuts: grapheme clusters, a
+// backslash with what it escapes (one character, or x and two digits),
+// and an SGR sequence (Paint's).
 func split(s string) []string {
 	var graphemes []string
 	for g := displaywidth.StringGraphemes(s); g.Next(); {
@@ -227,10 +232,13 @@ func split(s string) []string {
 	units := make([]string, 0, len(graphemes))
 	for i := 0; i < len(graphemes); i++ {
 		n := 1
-		if graphemes[i] == `\` && i+1 < len(graphemes) {
+		switch {
+		case graphemes[i] == `\` && i+1 < len(graphemes) && graphemes[i+1] == "x":
+			n = 4
+		case graphemes[i] == `\`:
 			n = 2
-			if graphemes[i+1] == "x" {
-				n = 4
+		case graphemes[i] == "\x1b" && i+1 < len(graphemes) && graphemes[i+1] == "[":
+			for n = 2; i+n < len(graphemes) && graphemes[i+n-1] != "m"; n++ {
 			}
 		}
 		n = min(n, len(graphemes)-i)
@@ -241,17 +249,19 @@ func split(s string) []string {
 }
 
 // Wrap breaks text into lines of at most width display columns at
-// spaces, the lines after the first starting with indent. A word wider
+// spaces, the first keeping text's leading spaces, the others starting
+// with indent. A word wider
 // than a line is cut. width 0: one line.
 func Wrap(text string, width int, indent string) []string {
 	if width <= 0 || twwidth.Width(text) <= width {
 		return []string{text}
 	}
 	var lines []string
-	line := ""
+	lead := text[:len(text)-len(strings.TrimLeft(text, " "))]
+	line := lead
 	for _, word := range strings.Fields(text) {
 		switch {
-		case line == "" || line == indent:
+		case line == lead || line == indent:
 			line += word
 		case twwidth.Width(line)+1+twwidth.Width(word) <= width:
 			line += " " + word
