@@ -207,7 +207,9 @@ func Cut(s string, width int, middle bool) string {
 	for ; i < len(units) && used+twwidth.Width(units[i]) <= head; i++ {
 		used += twwidth.Width(units[i])
 	}
-	tail += head - used // what the head could not use
+	if middle {
+		tail += head - used // what the head could not use
+	}
 	k := len(units)
 	for used = 0; k > i && used+twwidth.Width(units[k-1]) <= tail; k-- {
 		used += twwidth.Width(units[k-1])
@@ -274,9 +276,7 @@ func Wrap(text string, width int, indent string) []string {
 }
 
 // writeGrid writes header and rows with tablewriter: left-aligned
-// columns, no borders, cells as given (never wrapped). tablewriter pads the
-// last column; the padding is trimmed so that lines end where their text
-// does.
+// columns, no borders, cells as given (never wrapped).
 func writeGrid(w io.Writer, header []string, rows [][]string) error {
 	var buf bytes.Buffer
 	t := tablewriter.NewTable(&buf,
@@ -307,9 +307,25 @@ func writeGrid(w io.Writer, header []string, rows [][]string) error {
 		return err
 	}
 	for line := range bytes.Lines(buf.Bytes()) {
-		if _, err := fmt.Fprintf(w, "%s\n", bytes.TrimRight(line, " \n")); err != nil {
+		if _, err := fmt.Fprintf(w, "%s\n", trimEnd(line)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// trimEnd trims the padding tablewriter leaves at the end of a line, and
+// the resets it writes after a painted cell's padding, with one reset
+// in their place.
+func trimEnd(line []byte) []byte {
+	line = bytes.TrimRight(line, " \n")
+	painted := false
+	for bytes.HasSuffix(line, []byte(sgrReset)) {
+		line = bytes.TrimRight(bytes.TrimSuffix(line, []byte(sgrReset)), " ")
+		painted = true
+	}
+	if painted {
+		line = append(line, sgrReset...)
+	}
+	return line
 }
