@@ -27,8 +27,8 @@ func TestCut(t *testing.T) {
 		{"exactly10!", 10, false, "exactly10!"},
 		{"a reason that is too long", 10, false, "a reason …"},
 		{"été à l'hôtel", 6, false, "été à…"},
-		{"日本語のファイル", 7, false, "日本語…"},  // wide: 2 columns each, 3 fit with "…"
-		{"日本語のファイル", 8, false, "日本語…"},  // a fourth would need 9
+		{"日本語のファイル", 7, false, "日本語…"}, // wide: 2 columns each, 3 fit with "…"
+		{"日本語のファイル", 8, false, "日本語…"}, // a fourth would need 9
 		{"e\u0301e\u0301e\u0301e\u0301", 3, false, "e\u0301e\u0301…"},
 		{names.Escape("/odd/\xff\xfe\xfd"), 9, false, `/odd/…`}, // \xff would need 4 more
 		{names.Escape("/odd/\xff\xfe\xfd"), 10, false, `/odd/\xff…`},
