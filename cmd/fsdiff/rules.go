@@ -72,7 +72,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 	case "table":
 		l := g.layout(stdout)
 		t := report.Grid{CategoryColumn: 1, Columns: []report.Column{{Header: "ID", Give: 3, Middle: true}, {Header: "CATEGORY"}, {Header: "PRIORITY"},
-			{Header: "PATTERN", Give: 2, Middle: true}, {Header: "IF", Give: 2}, {Header: "REASON", Give: 1}}}
+			{Header: "PATTERN", Give: 2, Middle: true}, {Header: "IF", Give: 1}, {Header: "REASON", Give: 1}}}
 		counts := map[classify.Category]int{}
 		user := 0
 		for _, r := range rules {

@@ -90,21 +90,22 @@ func headers(cols []Column) []string {
 // beyond its typical width (its 90th percentile), are cut: one long
 // pattern does not take the room of every reason. What room is left goes
 // back to the columns whose cells were cut, equally. When even typical
-// widths do not fit, the widest column that gives way narrows first.
+// widths do not fit, the columns give way in Give order.
 func fitColumns(cols []Column, cells [][]string, width int) []int {
 	n := len(cols)
 	natural := make([]int, n)
 	typical := make([]int, n)
 	for j := range cols {
-		ws := make([]int, len(cells))
-		for i, r := range cells {
-			if j < len(r) {
-				ws[i] = twwidth.Width(r[j])
+		var ws []int // of the cells that are not empty: a column of rare conditions is as wide as they are
+		for _, r := range cells {
+			if j < len(r) && r[j] != "" {
+				ws = append(ws, twwidth.Width(r[j]))
 			}
 		}
 		slices.Sort(ws)
-		natural[j] = ws[len(ws)-1]
-		typical[j] = max(ws[len(ws)*9/10], twwidth.Width(cols[j].Header))
+		if len(ws) > 0 {
+			natural[j], typical[j] = ws[len(ws)-1], ws[len(ws)*9/10]
+		}
 	}
 	avail := width - len(gap)*(n-1)
 	if width <= 0 || sum(natural) <= avail {
@@ -130,38 +131,30 @@ func fitColumns(cols []Column, cells [][]string, width int) []int {
 		}
 		return widths
 	}
-	widths = slices.Clone(natural)
-	// Then the widest column that gives way gives one column at a time
-	// (of two as wide, the one with the lower Give), down to a few
-	// characters: a long reason is cut before a short path.
-	excess := sum(widths) - avail
-	floor := func(j int) int { return min(widths[j], max(twwidth.Width(cols[j].Header), minWidth)) }
-	floors := make([]int, n)
-	for j := range cols {
-		floors[j] = floor(j)
-	}
-	for ; excess > 0; excess-- {
-		k := -1
-		for j, c := range cols {
-			if c.Give > 0 && widths[j] > floors[j] && (k < 0 || widths[j] > widths[k] || widths[j] == widths[k] && c.Give < cols[k].Give) {
-				k = j
-			}
-		}
-		if k < 0 {
-			break
-		}
-		widths[k]--
-	}
-	// Then every column, in Give order (0 last), down to one character.
+	// Then the columns give way in Give order, from their typical width
+	// down to a few characters, then every column down to one.
 	order := make([]int, 0, n)
 	for j := range cols {
 		order = append(order, j)
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return give(cols[a]) - give(cols[b]) })
-	for _, j := range order {
-		shrink := min(excess, widths[j]-1)
-		widths[j] -= shrink
-		excess -= shrink
+	excess := sum(widths) - avail
+	for _, floor := range []func(j int) int{
+		func(j int) int {
+			if cols[j].Give == 0 {
+				return widths[j]
+			}
+			// A quarter of the room, on a wide terminal: one column of
+			// long paths does not leave the reasons a few characters.
+			return min(widths[j], max(twwidth.Width(cols[j].Header), minWidth, avail/4))
+		},
+		func(int) int { return 1 },
+	} {
+		for _, j := range order {
+			shrink := min(excess, widths[j]-floor(j))
+			widths[j] -= shrink
+			excess -= shrink
+		}
 	}
 	return widths
 }
