@@ -39,9 +39,10 @@ it fails on persist state whose loss costs data, settings or function
 (persist:recommended: critical and recommended) and on unknown state;
 optional state (logs, caches many keep, histories) is reported, not
 failed: --fail-on persist,unknown fails on every priority. It prints the
-failing anchors and the Nix that would declare them; --format json prints
-the versioned report (docs/check-report.md), --junit and --metrics write
-files for CI systems and Prometheus.
+failing anchors and, on a terminal, a summary and the next step, else the
+Nix that would declare them (fsdiff suggest prints it); --format json
+prints the versioned report (docs/check-report.md), --junit and --metrics
+write files for CI systems and Prometheus.
 
 With --stale it audits nothing and lists, the other way round, the
 declared entries (--declared) whose copies in storage are missing or

@@ -45,6 +45,12 @@ With no flags it audits the running system: the btrfs subvolume mounted at
 against the subvolume it was snapshotted from (else a blank snapshot with a
 conventional name such as root-blank, else the root's own creation). -v says
 what it chose. It never writes to the filesystem it audits.
+
+On a terminal, tables fit its width ($COLUMNS when set; -l shows whole
+cells), categories are coloured (--color, NO_COLOR), each table ends with
+a summary and the next step, and a scan longer than a second shows its
+progress on stderr (-q: neither). Off a terminal the output is TSV unless
+--format says otherwise, without colour, summary or progress.
 ` + exitStatusHelp,
 		Example: `  sudo fsdiff                                   # audit the running root
   sudo fsdiff --all                             # one line per path
