@@ -87,8 +87,9 @@ func headers(cols []Column) []string {
 // fitColumns returns the width of each column such that the lines of
 // cells (header first) fit into width, or the widest cell of each column
 // when they do or width is 0. First the widest cells of a column, those
-// beyond its typical width (its 90th percentile), are cut: one long
-// pattern does not take the room of every reason. What room is left goes
+// beyond its typical width (its 90th percentile, when they are half as
+// wide again), are cut: one long pattern does not take the room of every
+// reason. What room is left goes
 // back to the columns whose cells were cut, equally. When even typical
 // widths do not fit, the columns give way in Give order.
 func fitColumns(cols []Column, cells [][]string, width int) []int {
@@ -105,6 +106,9 @@ func fitColumns(cols []Column, cells [][]string, width int) []int {
 		slices.Sort(ws)
 		if len(ws) > 0 {
 			natural[j], typical[j] = ws[len(ws)-1], ws[len(ws)*9/10]
+		}
+		if 2*natural[j] <= 3*typical[j] {
+			typical[j] = natural[j] // a few cells a little wider are no outliers
 		}
 	}
 	avail := width - len(gap)*(n-1)
