@@ -155,7 +155,7 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 			return err
 		}
 	default:
-		if err := writeCheck(stdout, a, res, r, o.global.layout(stdout), isTerminal(stdout)); err != nil {
+		if err := writeCheck(stdout, a, res, r, o.global.layout(stdout, true), isTerminal(stdout)); err != nil {
 			return err
 		}
 	}
@@ -199,7 +199,7 @@ func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckR
 			return nil
 		}
 		return report.WriteLines(w, []string{"",
-			fmt.Sprintf("%d anchors (%d paths) fail the check (--fail-on %s): %s.", len(failing), paths, strings.Join(r.FailOn, ","), report.CountCategories(counts, l.Color)),
+			fmt.Sprintf("%d anchors (%d paths) fail the check: %s.", len(failing), paths, report.CountCategories(counts, l.Color)),
 			"Next: fsdiff suggest to declare them; fsdiff explain PATH to see why a path is in its category; a user rule to allow one (README, \"Rules\").",
 		}, l.Width)
 	}

@@ -68,7 +68,7 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 	if err != nil {
 		return err
 	}
-	l := o.global.layout(stdout)
+	l := o.global.layout(stdout, false)
 	var b strings.Builder
 	// On a terminal each line fits its width: the reason and its source,
 	// what explain is for, wrap under themselves; other lines are cut.

@@ -110,7 +110,7 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 	if o.null && f != report.Paths {
 		return report.Options{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}
 	}
-	return report.Options{Format: f, All: o.all, Null: o.null, Layout: o.global.layout(stdout)}, nil
+	return report.Options{Format: f, All: o.all, Null: o.null, Layout: o.global.layout(stdout, true)}, nil
 }
 
 // tableOrTSV is the default format of a command that prints a table: a

@@ -70,7 +70,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		_, err := io.WriteString(stdout, b.String())
 		return err
 	case "table":
-		l := g.layout(stdout)
+		l := g.layout(stdout, true)
 		t := report.Grid{CategoryColumn: 1, Columns: []report.Column{{Header: "ID", Give: 3, Middle: true}, {Header: "CATEGORY"}, {Header: "PRIORITY"},
 			{Header: "PATTERN", Give: 2, Middle: true}, {Header: "IF", Give: 1}, {Header: "REASON", Give: 1}}}
 		counts := map[classify.Category]int{}

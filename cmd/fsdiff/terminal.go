@@ -29,13 +29,14 @@ func (t *termOptions) addFlags(f *pflag.FlagSet) {
 
 // layout is how a table or text for people written to w looks. On a
 // terminal, it fits the terminal's width ($COLUMNS when set, as for
-// systemctl), is painted, and ends with a summary. Off one, a table (only
-// with --format table) keeps its cells whole unless $COLUMNS is set, and
-// is neither painted nor summed up: a file or pager gets what it asked for.
-func (t *termOptions) layout(w io.Writer) report.Layout {
+// systemctl), is painted, and ends with a summary. Off one, it is neither
+// painted nor summed up, and keeps its cells whole: a file or a pager gets
+// all of it, unless $COLUMNS is set and the output is a table, which off
+// a terminal is only printed when --format table asks for it.
+func (t *termOptions) layout(w io.Writer, table bool) report.Layout {
 	tty := isTerminal(w)
 	l := report.Layout{Color: t.colored(tty), Summary: tty && !t.quiet}
-	if !t.full {
+	if !t.full && (tty || table) {
 		l.Width = width(w, tty)
 	}
 	return l

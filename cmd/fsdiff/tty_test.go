@@ -262,7 +262,7 @@ func TestTerminalSummary(t *testing.T) {
 		}},
 		{[]string{"--send-stream", blankStream, "--all"}, []string{"116 paths: 14 persist, 93 unknown, 4 ephemeral, 5 managed."}},
 		{[]string{"check", "--send-stream", blankStream}, []string{
-			"13 anchors (37 paths) fail the check (--fail-on persist:recommended,unknown): 4",
+			"13 anchors (37 paths) fail the check: 4 persist, 9 unknown.",
 			"Next: fsdiff suggest to declare them;",
 		}},
 		{[]string{"rules"}, []string{" rules (0 from user rule files): ", "Next: fsdiff explain PATH to see which rules match a path"}},

@@ -124,7 +124,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		return err
 	}
 	if o.format != "ndjson" {
-		if err := writeWatchSummary(stdout, summary, paths, live, o.global.layout(stdout)); err != nil {
+		if err := writeWatchSummary(stdout, summary, paths, live, o.global.layout(stdout, false)); err != nil {
 			return err
 		}
 	}
