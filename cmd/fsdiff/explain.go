@@ -99,7 +99,9 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 			typ = "type unknown" // a saved stream that does not say
 		}
 		b.WriteString(report.Cut(names.Escape(p), l.Width-len(typ)-3, true) + " (" + typ + ")\n")
-		line(fmt.Sprintf("  %s%s, anchor %s", paint(v.Category, v.Category.String()), priority(v.Priority), names.Escape(v.Anchor)))
+		verdict := fmt.Sprintf("  %s%s, anchor ", v.Category, priority(v.Priority))
+		anchor := report.Cut(names.Escape(v.Anchor), l.Width-len(verdict), true)
+		line(strings.Replace(verdict, v.Category.String(), paint(v.Category, v.Category.String()), 1) + anchor)
 		prose("  reason: ", v.Reason)
 		if v.Source != "" {
 			prose("  source: ", v.Source)
@@ -125,12 +127,10 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 			line(s)
 		}
 	}
-	if l.Summary {
-		b.WriteByte('\n')
-		prose("", "Next: a user rule decides differently (README, \"Rules\"); fsdiff rules lists every rule.")
+	if _, err := io.WriteString(stdout, b.String()); err != nil || !l.Summary {
+		return err
 	}
-	_, err = io.WriteString(stdout, b.String())
-	return err
+	return report.WriteLines(stdout, []string{"", "Next: a user rule decides differently (README, \"Rules\"); fsdiff rules lists every rule."}, l.Width)
 }
 
 func priority(p classify.Priority) string {
