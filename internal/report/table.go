@@ -89,9 +89,9 @@ func headers(cols []Column) []string {
 // when they do or width is 0. First the widest cells of a column, those
 // beyond its typical width (its 90th percentile, when they are half as
 // wide again), are cut: one long pattern does not take the room of every
-// reason. What room is left goes
-// back to the columns whose cells were cut, equally. When even typical
-// widths do not fit, the columns give way in Give order.
+// reason. What room is left goes back to the columns whose cells were
+// cut, equally. When even typical widths do not fit, the columns give way
+// in Give order.
 func fitColumns(cols []Column, cells [][]string, width int) []int {
 	n := len(cols)
 	natural := make([]int, n)
