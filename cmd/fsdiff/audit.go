@@ -87,7 +87,11 @@ func (o *targetOptions) auditOptions(g *globalOptions, stderr io.Writer) audit.O
 // openAudit opens the audit the flags name. explain judges paths with its
 // classifier. The caller closes a.Target.
 func openAudit(g *globalOptions, o *targetOptions, stderr io.Writer) (*audit.Audit, error) {
-	a, err := audit.Open(o.auditOptions(g, stderr))
+	return openWith(o.auditOptions(g, stderr), o, stderr)
+}
+
+func openWith(opts audit.Options, o *targetOptions, stderr io.Writer) (*audit.Audit, error) {
+	a, err := audit.Open(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -99,13 +103,27 @@ func openAudit(g *globalOptions, o *targetOptions, stderr io.Writer) (*audit.Aud
 }
 
 // scan opens the audit the flags name, scans it and classifies every
-// change. The caller closes a.Target.
+// change, with a progress line on a terminal. The caller closes a.Target.
 func scan(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Writer) (*audit.Audit, *audit.Result, error) {
-	a, err := openAudit(g, o, stderr)
+	p := newProgress(stderr, g.quiet)
+	var warn io.Writer = stderr
+	if p != nil {
+		warn = p // warnings while the scan runs erase the line first
+	}
+	opts := o.auditOptions(g, warn)
+	if p != nil {
+		opts.Read = &p.read
+	}
+	a, err := openWith(opts, o, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
+	end := func() {}
+	if p != nil {
+		end = p.begin()
+	}
 	r, err := a.Run(ctx)
+	end()
 	if err != nil {
 		a.Target.Close()
 		return nil, nil, err

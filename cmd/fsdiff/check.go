@@ -40,9 +40,10 @@ it fails on persist state whose loss costs data, settings or function
 (persist:recommended: critical and recommended) and on unknown state;
 optional state (logs, caches many keep, histories) is reported, not
 failed: --fail-on persist,unknown fails on every priority. It prints the
-failing anchors and the Nix that would declare them; --format json prints
-the versioned report (docs/check-report.md), --junit and --metrics write
-files for CI systems and Prometheus.
+failing anchors and, on a terminal, a summary and the next step, else the
+Nix that would declare them (fsdiff suggest prints it); --format json
+prints the versioned report (docs/check-report.md), --junit and --metrics
+write files for CI systems and Prometheus.
 
 With --stale it audits nothing and lists, the other way round, the
 declared entries (--declared) whose copies in storage are missing or
@@ -112,7 +113,9 @@ func runCheck(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) er
 		// The outcome is the exit status; what goes wrong still shows. -q
 		// wins over --format, as grep -q does over its output options, so
 		// that it can be added to a command line that names one (the NixOS
-		// module's).
+		// module's). It is also the global -q (no progress line), which
+		// check's own flag shadows.
+		o.global.quiet = true
 		err := runCheckTo(ctx, o, io.Discard, stderr)
 		if errors.As(err, new(checkFailed)) || errors.As(err, new(staleFound)) {
 			err = quietOutcome{err}
@@ -183,7 +186,7 @@ func runCheckTo(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) 
 			return err
 		}
 	default:
-		if err := writeCheck(stdout, a, res, r); err != nil {
+		if err := writeCheck(stdout, a, res, r, o.global.layout(stdout, true), isTerminal(stdout)); err != nil {
 			return err
 		}
 	}
@@ -201,18 +204,35 @@ func runCheckTo(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) 
 }
 
 // writeCheck prints the failing anchors, then the Nix that declares them.
-func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport) error {
+// On a terminal, where the table fits its width, a summary and the next
+// step take the place of the Nix, whose lines cannot be cut: fsdiff
+// suggest prints it.
+func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport, l report.Layout, tty bool) error {
 	failing := r.Failing()
 	if len(failing) == 0 {
-		_, err := fmt.Fprintf(w, "no undeclared state: %d changed paths, none %s\n", res.Entries.Len(), strings.Join(r.FailOn, " or "))
+		return report.WriteLines(w, []string{fmt.Sprintf("no undeclared state: %d changed paths, none %s", res.Entries.Len(), strings.Join(r.FailOn, " or "))}, l.Width)
+	}
+	g := report.Grid{Columns: []report.Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "REASON", Give: 1}}}
+	counts := map[classify.Category]int{}
+	paths := 0
+	for _, f := range failing {
+		g.Rows = append(g.Rows, []string{f.Category, names.Escape(string(f.Anchor)), fmt.Sprint(f.Paths), f.Reason})
+		c, _ := classify.ParseCategory(f.Category)
+		g.Categories = append(g.Categories, c)
+		counts[c]++
+		paths += f.Paths
+	}
+	if err := g.Write(w, l); err != nil {
 		return err
 	}
-	rows := make([][]string, len(failing))
-	for i, f := range failing {
-		rows[i] = []string{f.Category, names.Escape(string(f.Anchor)), fmt.Sprint(f.Paths), classify.Brief(f.Reason)}
-	}
-	if err := report.WriteTable(w, []string{"CATEGORY", "PATH", "FILES", "REASON"}, rows); err != nil {
-		return err
+	if tty {
+		if !l.Summary {
+			return nil
+		}
+		return report.WriteLines(w, []string{"",
+			fmt.Sprintf("%d anchors (%d paths) fail the check: %s.", len(failing), paths, report.CountCategories(counts, l.Color)),
+			"Next: fsdiff suggest to declare them; fsdiff explain PATH to see why a path is in its category; a user rule to allow one (README, \"Rules\").",
+		}, l.Width)
 	}
 	// The suggestion holds the persist anchors (optional ones too, which the
 	// default thresholds report without failing) and, commented out, the

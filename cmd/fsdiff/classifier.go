@@ -11,11 +11,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// globalOptions are the flags every command that classifies shares.
+// globalOptions are the flags every command that classifies shares, and
+// how output for people looks.
 type globalOptions struct {
 	rules    []string
 	declared string
 	context  []string
+	termOptions
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -24,6 +26,8 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&g.declared, "declared", "", "`FILE` with the JSON of config.environment.persistence or config.preservation.preserveAt (see README)")
 	f.Var(contextFlag{&g.context}, "context", "set a rule context: "+strings.Join(classify.Contexts, ", ")+" (repeatable)")
 	enumFlag(cmd, "context", classify.Contexts)
+	g.termOptions.addFlags(f)
+	enumFlag(cmd, "color", colorModes)
 }
 
 // classifyOptions turns the flags into options; notes gets -v notes (nil:

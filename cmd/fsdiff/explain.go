@@ -9,6 +9,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/spf13/cobra"
 )
 
@@ -67,7 +68,26 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 	if err != nil {
 		return err
 	}
+	l := o.global.layout(stdout, false)
 	var b strings.Builder
+	// On a terminal each line fits its width: the reason and its source,
+	// what explain is for, wrap under themselves; other lines are cut.
+	line := func(s string) {
+		b.WriteString(report.Cut(s, l.Width, false))
+		b.WriteByte('\n')
+	}
+	prose := func(label, text string) {
+		for _, s := range report.Wrap(label+text, l.Width, strings.Repeat(" ", len(label))) {
+			b.WriteString(s)
+			b.WriteByte('\n')
+		}
+	}
+	paint := func(c classify.Category, s string) string {
+		if l.Color {
+			return report.Paint(c, s)
+		}
+		return s
+	}
 	for i, p := range paths {
 		if i > 0 {
 			b.WriteByte('\n')
@@ -78,35 +98,39 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 		if ch.Type == 0 {
 			typ = "type unknown" // a saved stream that does not say
 		}
-		fmt.Fprintf(&b, "%s (%s)\n", names.Escape(p), typ)
-		fmt.Fprintf(&b, "  %s%s, anchor %s\n", v.Category, priority(v.Priority), names.Escape(v.Anchor))
-		fmt.Fprintf(&b, "  reason: %s\n", v.Reason)
+		b.WriteString(report.Cut(names.Escape(p), l.Width-len(typ)-3, true) + " (" + typ + ")\n")
+		verdict := fmt.Sprintf("  %s%s, anchor ", v.Category, priority(v.Priority))
+		anchor := report.Cut(names.Escape(v.Anchor), l.Width-len(verdict), true)
+		line(strings.Replace(verdict, v.Category.String(), paint(v.Category, v.Category.String()), 1) + anchor)
+		prose("  reason: ", v.Reason)
 		if v.Source != "" {
-			fmt.Fprintf(&b, "  source: %s\n", v.Source)
+			prose("  source: ", v.Source)
 		}
 		if structural {
-			fmt.Fprintf(&b, "  decided by the %s detector, before any rule\n", v.Rule)
+			line(fmt.Sprintf("  decided by the %s detector, before any rule", v.Rule))
 		}
 		if len(matches) == 0 {
-			b.WriteString("  no rule matches\n")
+			line("  no rule matches")
 			continue
 		}
-		b.WriteString("  rules that match, in order of precedence:\n")
+		line("  rules that match, in order of precedence:")
 		decided := structural
 		for _, m := range matches {
 			mark := "   "
 			if !decided && m.Inactive == "" {
 				mark, decided = "  →", true // the first active rule wins
 			}
-			fmt.Fprintf(&b, "  %s %-16s %-9s %-11s %s", mark, m.Rule, m.Category, m.Priority, m.Pattern)
+			s := fmt.Sprintf("  %s %-16s %s %-11s %s", mark, m.Rule, paint(m.Category, fmt.Sprintf("%-9s", m.Category)), m.Priority, m.Pattern)
 			if m.Inactive != "" {
-				fmt.Fprintf(&b, "  (inactive: %s)", m.Inactive)
+				s += fmt.Sprintf("  (inactive: %s)", m.Inactive)
 			}
-			b.WriteByte('\n')
+			line(s)
 		}
 	}
-	_, err = io.WriteString(stdout, b.String())
-	return err
+	if _, err := io.WriteString(stdout, b.String()); err != nil || !l.Summary {
+		return err
+	}
+	return report.WriteLines(stdout, []string{"", "Next: a user rule decides differently (README, \"Rules\"); fsdiff rules lists every rule."}, l.Width)
 }
 
 func priority(p classify.Priority) string {

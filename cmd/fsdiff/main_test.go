@@ -36,8 +36,10 @@ func TestMain(m *testing.M) {
 type tests struct{ m *testing.M }
 
 func (t tests) Run() int {
-	// The developer's own rules must not change what the tests see.
+	// The developer's own rules must not change what the tests see, nor
+	// an exported $COLUMNS the tables asked for with --format table.
 	os.Setenv("XDG_CONFIG_HOME", "/nonexistent-fsdiff-test-config")
+	os.Unsetenv("COLUMNS")
 	code := t.m.Run()
 	imagetest.Cleanup()
 	if binary.path != "" {

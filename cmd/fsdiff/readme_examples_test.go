@@ -57,6 +57,7 @@ func TestReadmeExamples(t *testing.T) {
 	}
 	t.Setenv("HOME", home)
 	t.Setenv("SOURCE_DATE_EPOCH", "1767225600") // 2026-01-01, as the golden scripts
+	t.Setenv("COLUMNS", "120")                  // tables as a terminal 120 columns wide shows them
 	t.Chdir(home)
 
 	var out bytes.Buffer

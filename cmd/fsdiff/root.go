@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -45,6 +43,12 @@ With no flags it audits the running system: the btrfs subvolume mounted at
 against the subvolume it was snapshotted from (else a blank snapshot with a
 conventional name such as root-blank, else the root's own creation). -v says
 what it chose. It never writes to the filesystem it audits.
+
+On a terminal, tables fit its width ($COLUMNS when set; -l shows whole
+cells), categories are coloured (--color, NO_COLOR), each table ends with
+a summary and the next step, and a scan longer than a second shows its
+progress on stderr (-q: neither). Off a terminal the output is TSV unless
+--format says otherwise, without colour, summary or progress.
 ` + exitStatusHelp,
 		Example: `  sudo fsdiff                                   # audit the running root
   sudo fsdiff --all                             # one line per path
@@ -107,7 +111,7 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 	if o.null && f != report.Paths {
 		return report.Options{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}
 	}
-	return report.Options{Format: f, All: o.all, Null: o.null}, nil
+	return report.Options{Format: f, All: o.all, Null: o.null, Layout: o.global.layout(stdout, true)}, nil
 }
 
 // tableOrTSV is the default format of a command that prints a table: a
@@ -117,11 +121,6 @@ func tableOrTSV(w io.Writer) string {
 		return "table"
 	}
 	return "tsv"
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/spf13/cobra"
@@ -88,15 +89,30 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		_, err := io.WriteString(stdout, b.String())
 		return err
 	default: // table
-		rows := make([][]string, len(rules))
-		for i, r := range rules {
+		l := g.layout(stdout, true)
+		t := report.Grid{CategoryColumn: 1, Columns: []report.Column{{Header: "ID", Give: 3, Middle: true}, {Header: "CATEGORY"}, {Header: "PRIORITY"},
+			{Header: "PATTERN", Give: 2, Middle: true}, {Header: "IF", Give: 1}, {Header: "REASON", Give: 1}}}
+		counts := map[classify.Category]int{}
+		user := 0
+		for _, r := range rules {
 			cond := ""
 			if r.If != "" {
 				cond = "if " + r.If
 			}
-			rows[i] = []string{r.ID, r.Category.String(), r.Priority.String(), r.Pattern, cond, r.Reason}
+			t.Rows = append(t.Rows, []string{r.ID, r.Category.String(), r.Priority.String(), r.Pattern, cond, r.Reason})
+			t.Categories = append(t.Categories, r.Category)
+			counts[r.Category]++
+			if r.User {
+				user++
+			}
 		}
-		return report.WriteTable(stdout, []string{"ID", "CATEGORY", "PRIORITY", "PATTERN", "IF", "REASON"}, rows)
+		if err := t.Write(stdout, l); err != nil || !l.Summary {
+			return err
+		}
+		return report.WriteLines(stdout, []string{"",
+			fmt.Sprintf("%d rules (%d from user rule files): %s.", len(rules), user, report.CountCategories(counts, l.Color)),
+			"Next: fsdiff explain PATH to see which rules match a path and which one wins.",
+		}, l.Width)
 	}
 }
 

@@ -133,7 +133,7 @@ func runWatch(ctx context.Context, o *watchOptions, args []string, stdout, stder
 		return err
 	}
 	if o.format != "ndjson" {
-		if err := writeWatchSummary(stdout, summary, paths, live); err != nil {
+		if err := writeWatchSummary(stdout, summary, paths, live, o.global.layout(stdout, false)); err != nil {
 			return err
 		}
 	}
@@ -152,13 +152,14 @@ func pathCount(a watch.Anchor) string {
 
 // writeWatchSummary prints the table of anchors and the Nix that persists
 // the state the watch saw.
-func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, live *audit.Audit) error {
-	rows := [][]string{}
+func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, live *audit.Audit, l report.Layout) error {
+	g := report.Grid{Columns: []report.Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "PATHS"}, {Header: "REASON", Give: 1}}}
 	for _, a := range summary.Anchors {
-		rows = append(rows, []string{a.Category.String(), names.Escape(a.Anchor), pathCount(a), classify.Brief(a.Reason)})
+		g.Rows = append(g.Rows, []string{a.Category.String(), names.Escape(a.Anchor), pathCount(a), a.Reason})
+		g.Categories = append(g.Categories, a.Category)
 	}
 	fmt.Fprintln(stdout)
-	if err := report.WriteTable(stdout, []string{"CATEGORY", "PATH", "PATHS", "REASON"}, rows); err != nil {
+	if err := g.Write(stdout, l); err != nil {
 		return err
 	}
 	opts := live.SuggestOptions("")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
@@ -21,6 +22,9 @@ type Options struct {
 	// while the scan ran (fs.ErrNotExist) or one that could not be read.
 	// nil drops them; Result counts the entries.
 	Warn func(error)
+	// Read, when set, counts the changes Run has read so far, for a
+	// progress display that reads it while Run runs.
+	Read *atomic.Int64
 }
 
 func (o *Options) warn(err error) {
@@ -93,6 +97,9 @@ func (a *Audit) Run(ctx context.Context) (*Result, error) {
 	r := &Result{Entries: &classify.List{}}
 	err := a.Target.Changes(ctx, func(c change.Change) error {
 		r.Entries.Append(c, a.Classifier.Classify(c))
+		if a.opts.Read != nil {
+			a.opts.Read.Add(1)
+		}
 		return nil
 	}, func(err error) {
 		r.Problems = append(r.Problems, err)

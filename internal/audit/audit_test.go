@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
@@ -22,10 +23,12 @@ const stream = "../snapshot/testdata/send/blank-v2.stream"
 func TestRunSendStream(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	var notes []string
+	var read atomic.Int64
 	a, err := Open(Options{
 		ClassifyOptions: ClassifyOptions{Note: func(s string) { notes = append(notes, s) }},
 		Target:          snapshot.Options{SendStream: stream},
 		Warn:            func(err error) { t.Errorf("warning: %v", err) },
+		Read:            &read,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +44,9 @@ func TestRunSendStream(t *testing.T) {
 	entries := slices.Collect(classify.All(r.Entries))
 	if len(entries) == 0 || len(r.Problems) != 0 || r.Vanished != 0 || r.Unreadable != 0 {
 		t.Fatalf("%d entries, problems %v", len(entries), r.Problems)
+	}
+	if read.Load() != int64(len(entries)) {
+		t.Errorf("Options.Read counted %d changes, Run returned %d", read.Load(), len(entries))
 	}
 	if !slices.IsSortedFunc(entries, func(x, y classify.Entry) int {
 		return cmp.Or(cmp.Compare(x.Category, y.Category), strings.Compare(x.Path, y.Path))

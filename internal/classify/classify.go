@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
@@ -20,18 +21,20 @@ type Verdict struct {
 	Anchor   string // the path a person decides about: /var/lib/postgresql for a file deep inside it
 }
 
-// briefLen is how much of a reason a table shows; fsdiff explain and the
-// JSON formats give all of it.
+// briefLen is how much of a reason a comment of suggested Nix shows;
+// fsdiff explain and the JSON formats give all of it.
 const briefLen = 72
 
-// Brief cuts a reason to briefLen bytes at a word boundary, for tables.
+// Brief cuts a reason to briefLen bytes at a word boundary, else at a
+// character boundary, for comments.
 func Brief(reason string) string {
 	if len(reason) <= briefLen {
 		return reason
 	}
 	cut := strings.LastIndexByte(reason[:briefLen], ' ')
 	if cut < briefLen/2 {
-		cut = briefLen
+		for cut = briefLen; !utf8.RuneStart(reason[cut]); cut-- {
+		}
 	}
 	return strings.TrimRight(reason[:cut], " ,;:") + "…"
 }

@@ -3,6 +3,7 @@ package classify
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 )
@@ -176,5 +177,15 @@ func TestExpandBraces(t *testing.T) {
 	want := []string{"/a/b/f", "/a/b/g", "/a/cd/f", "/a/cd/g", "/a/ce/f", "/a/ce/g"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("expandBraces = %q, want %q", got, want)
+	}
+}
+
+// TestBriefNeverSplitsACharacter: a reason without a space near its cut
+// is cut before a character, not inside one (it was cut at byte 72).
+func TestBriefNeverSplitsACharacter(t *testing.T) {
+	reason := "a" + strings.Repeat("é", 50) // byte 72 is inside an é
+	got := Brief(reason)
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || len(got) > briefLen+len("…") {
+		t.Errorf("Brief = %q", got)
 	}
 }

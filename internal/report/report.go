@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // Format names an output format.
@@ -53,8 +49,9 @@ type Audit struct {
 // Options select what is written.
 type Options struct {
 	Format Format
-	All    bool // table: one row per path instead of one per anchor
-	Null   bool // paths: NUL-terminated and unescaped
+	All    bool   // table: one row per path instead of one per anchor
+	Null   bool   // paths: NUL-terminated and unescaped
+	Layout Layout // table: fitted, painted, summed up
 }
 
 // Write renders sorted entries.
@@ -63,7 +60,7 @@ func Write(w io.Writer, audit Audit, entries classify.Entries, opts Options) err
 	var err error
 	switch opts.Format {
 	case Table:
-		err = writeTable(bw, entries, opts.All)
+		err = writeTable(bw, entries, opts)
 	case TSV:
 		err = writeTSV(bw, entries)
 	case JSON:
@@ -225,23 +222,97 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	return append(buf, '}')
 }
 
-// writeTable renders the audit table.
-func writeTable(w io.Writer, entries classify.Entries, all bool) error {
-	var header []string
-	var rows [][]string
-	if all {
-		header = []string{"CATEGORY", "KIND", "TYPE", "SIZE", "PATH", "REASON"}
+// writeTable renders the audit table, and its summary.
+func writeTable(w io.Writer, entries classify.Entries, opts Options) error {
+	var g Grid
+	anchors := group(entries)
+	if opts.All {
+		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "KIND"}, {Header: "TYPE"}, {Header: "SIZE"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "REASON", Give: 1}}
 		for i := range entries.Len() {
 			e := entries.At(i)
-			rows = append(rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), classify.Brief(e.Reason)})
+			g.Rows = append(g.Rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), e.Reason})
+			g.Categories = append(g.Categories, e.Category)
 		}
 	} else {
-		header = []string{"CATEGORY", "PATH", "FILES", "SIZE", "REASON"}
-		for _, g := range group(entries) {
-			rows = append(rows, []string{category(g.Verdict), names.Escape(g.anchor), strconv.Itoa(g.files), humanSize(g.size), classify.Brief(g.Reason)})
+		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "SIZE"}, {Header: "REASON", Give: 1}}
+		for _, r := range anchors {
+			g.Rows = append(g.Rows, []string{category(r.Verdict), names.Escape(r.anchor), strconv.Itoa(r.files), humanSize(r.size), r.Reason})
+			g.Categories = append(g.Categories, r.Category)
 		}
 	}
-	return WriteTable(w, header, rows)
+	if err := g.Write(w, opts.Layout); err != nil {
+		return err
+	}
+	if !opts.Layout.Summary {
+		return nil
+	}
+	return WriteLines(w, append([]string{""}, auditSummary(entries, anchors, opts)...), opts.Layout.Width)
+}
+
+// auditSummary says what the table holds, per category, and what to run
+// next.
+func auditSummary(entries classify.Entries, anchors []row, opts Options) []string {
+	if entries.Len() == 0 {
+		return []string{"Nothing changed."}
+	}
+	perAnchor := map[classify.Category]int{}
+	for _, r := range anchors {
+		perAnchor[r.Category]++
+	}
+	counts := perAnchor
+	total := fmt.Sprintf("%d anchors (%d paths)", len(anchors), entries.Len())
+	if opts.All {
+		counts = map[classify.Category]int{}
+		for e := range classify.All(entries) {
+			counts[e.Category]++
+		}
+		total = fmt.Sprintf("%d paths", entries.Len())
+	}
+	lines := []string{total + ": " + CountCategories(counts, opts.Layout.Color) + "."}
+	var next []string
+	switch persist, unknown := perAnchor[classify.Persist], perAnchor[classify.Unknown]; {
+	case persist > 0 && unknown > 0:
+		next = append(next, fmt.Sprintf("fsdiff suggest to declare the %d persist anchors and decide about the %d unknown ones", persist, unknown))
+	case persist > 0:
+		next = append(next, fmt.Sprintf("fsdiff suggest to declare the %d persist anchors", persist))
+	case unknown > 0:
+		next = append(next, fmt.Sprintf("fsdiff suggest to decide about the %d unknown anchors", unknown))
+	default:
+		lines = append(lines, "Nothing to declare: the rest is recreated, disposable or already persisted.")
+	}
+	next = append(next, "fsdiff explain PATH to see why a path is in its category")
+	return append(lines, "Next: "+strings.Join(next, "; ")+".")
+}
+
+// CountCategories lists counts per category in report order, the empty
+// ones left out: "6 persist, 9 unknown, 3 managed".
+func CountCategories(counts map[classify.Category]int, color bool) string {
+	var parts []string
+	for _, c := range classify.Categories() {
+		if counts[c] == 0 {
+			continue
+		}
+		name := c.String()
+		if color {
+			name = Paint(c, name)
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", counts[c], name))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteLines writes text for people: each line wrapped to width (0: not
+// wrapped), its continuation lines indented.
+func WriteLines(w io.Writer, lines []string, width int) error {
+	var b strings.Builder
+	for _, l := range lines {
+		for _, part := range Wrap(l, width, "  ") {
+			b.WriteString(part)
+			b.WriteByte('\n')
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // category shows a verdict's category with its priority.
@@ -250,46 +321,6 @@ func category(v classify.Verdict) string {
 		return v.Category.String()
 	}
 	return v.Category.String() + " (" + v.Priority.String() + ")"
-}
-
-// WriteTable writes a plain table for people: left-aligned columns, no
-// borders, headers as given, cells never trimmed. tablewriter pads the last
-// column; the padding is trimmed so that lines end where their text does.
-func WriteTable(w io.Writer, header []string, rows [][]string) error {
-	var buf bytes.Buffer
-	t := tablewriter.NewTable(&buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders:  tw.BorderNone,
-			Symbols:  tw.NewSymbols(tw.StyleNone),
-			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone},
-		})),
-		tablewriter.WithConfig(tablewriter.Config{
-			Header: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoFormat: tw.Off},
-				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-				Padding:    tw.CellPadding{Global: tw.Padding{Right: "  ", Overwrite: true}},
-			},
-			Row: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
-				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-				Padding:    tw.CellPadding{Global: tw.Padding{Right: "  ", Overwrite: true}},
-			},
-			Behavior: tw.Behavior{TrimSpace: tw.Off},
-		}),
-	)
-	t.Header(header)
-	if err := t.Bulk(rows); err != nil {
-		return err
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	for line := range bytes.Lines(buf.Bytes()) {
-		if _, err := fmt.Fprintf(w, "%s\n", bytes.TrimRight(line, " \n")); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // row is a line of the default table: the changes of one category under
