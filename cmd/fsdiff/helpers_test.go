@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // fsdiff runs the command in-process.
@@ -55,4 +56,22 @@ func parseNDJSON(t *testing.T, out string) []record {
 		recs = append(recs, r)
 	}
 	return recs
+}
+
+// validate checks a JSON document against a committed schema: a file of
+// docs/, optionally with a fragment naming one of its definitions
+// ("diff.schema.json#/$defs/difference").
+func validate(t *testing.T, schema, doc string) {
+	t.Helper()
+	sch, err := jsonschema.NewCompiler().Compile("../../docs/" + schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("does not validate against docs/%s: %v\n%s", schema, err, doc)
+	}
 }

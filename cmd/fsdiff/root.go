@@ -40,7 +40,7 @@ every created, modified and re-permissioned file, directory, symlink, fifo,
 socket, device node and subvolume, each classified as state to persist,
 unknown, already persisted, ephemeral or managed by NixOS, with the rule
 and its reason (fsdiff explain PATH, fsdiff rules). fsdiff suggest writes
-the Nix that persists it.
+the Nix that persists it; fsdiff diff compares two saved reports.
 
 With no flags it audits the running system: the btrfs subvolume mounted at
 /, read through a private read-only mount of its filesystem's top level,
@@ -65,7 +65,7 @@ what it chose. It never writes to the filesystem it audits.
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	opts.addFlags(cmd.Flags())
 	g.addFlags(cmd.PersistentFlags())
-	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout, stderr), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr), newPersistCmd(g, stdout, stderr), newWatchCmd(g, stdout, stderr))
+	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout, stderr), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr), newPersistCmd(g, stdout, stderr), newWatchCmd(g, stdout, stderr), newDiffCmd(stdout))
 	for _, extra := range extraCommands {
 		cmd.AddCommand(extra(stdout))
 	}
@@ -75,24 +75,34 @@ what it chose. It never writes to the filesystem it audits.
 type auditOptions struct {
 	global *globalOptions
 	target targetOptions
+	output outputFlags
+}
+
+func (o *auditOptions) addFlags(f *pflag.FlagSet) {
+	o.target.addFlags(f)
+	o.output.addFlags(f, "table: one row per changed path instead of one per directory")
+}
+
+// outputFlags choose how the report package writes: the audit's and
+// fsdiff diff's.
+type outputFlags struct {
 	format string
 	all    bool
 	null   bool
 }
 
-func (o *auditOptions) addFlags(f *pflag.FlagSet) {
-	o.target.addFlags(f)
+func (o *outputFlags) addFlags(f *pflag.FlagSet, allHelp string) {
 	formats := make([]string, len(report.Formats))
 	for i, f := range report.Formats {
 		formats[i] = string(f)
 	}
 	f.StringVarP(&o.format, "format", "f", "", "output format: "+strings.Join(formats, ", ")+" (default: table on a terminal, tsv otherwise)")
-	f.BoolVarP(&o.all, "all", "a", false, "table: one row per changed path instead of one per directory")
+	f.BoolVarP(&o.all, "all", "a", false, allHelp)
 	f.BoolVarP(&o.null, "null", "0", false, "paths: end each path with NUL and write it unescaped")
 }
 
-// outputOptions checks the output flags against each other.
-func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
+// options checks the output flags against each other.
+func (o *outputFlags) options(stdout io.Writer) (report.Options, error) {
 	f := report.Format(o.format)
 	switch {
 	case f == "" && o.null:
@@ -124,7 +134,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) error {
-	out, err := o.outputOptions(stdout)
+	out, err := o.output.options(stdout)
 	if err != nil {
 		return err
 	}
