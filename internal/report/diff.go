@@ -90,17 +90,21 @@ func Diff(old, new []classify.Entry, byPath bool) []DiffRow {
 	}
 	o, n := sides(old), sides(new)
 	var rows []DiffRow
-	for p, os := range o {
-		rows = append(rows, pairUp(p, os, n[p])...)
+	for p, olds := range o {
+		rows = append(rows, pairUp(p, olds, n[p])...)
 	}
 	for p, ns := range n {
 		if _, ok := o[p]; !ok {
 			rows = append(rows, pairUp(p, nil, ns)...)
 		}
 	}
+	// Rows of one path and category differ by priority, or by detector
+	// (a fifo's row and a socket's in one directory): the order is total,
+	// so that the output is the same from run to run.
 	slices.SortFunc(rows, func(a, b DiffRow) int {
 		return cmp.Or(cmp.Compare(a.Difference, b.Difference), cmp.Compare(a.side().Category, b.side().Category),
-			strings.Compare(a.Path, b.Path), cmp.Compare(a.side().Priority, b.side().Priority))
+			strings.Compare(a.Path, b.Path), cmp.Compare(a.side().Priority, b.side().Priority),
+			strings.Compare(a.side().Rule, b.side().Rule), cmp.Compare(threshold(a.Old), threshold(b.Old)))
 	})
 	return rows
 }

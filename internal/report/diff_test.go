@@ -86,4 +86,21 @@ func TestDiff(t *testing.T) {
 	if rows := Diff(new, new, false); len(rows) != 0 {
 		t.Errorf("a report differs from itself: %v", rows)
 	}
+
+	// Two detectors' rows under one anchor come in one order, every time.
+	detector := func(p string, typ change.Type, rule string) classify.Entry {
+		return classify.Entry{Change: change.Change{Path: p, Kind: change.Created, Type: typ},
+			Verdict: classify.Verdict{Category: classify.Ephemeral, Rule: rule, Reason: rule, Anchor: p}}
+	}
+	sockets := []classify.Entry{detector("/var/lib/s/a", change.FIFO, "fifo"), detector("/var/lib/s/b", change.FIFO, "fifo"),
+		detector("/var/lib/s/c", change.Socket, "socket"), detector("/var/lib/s/d", change.Socket, "socket")}
+	for i := range 40 { // enough rows for the sort not to be an insertion sort
+		sockets = append(sockets, detector(fmt.Sprintf("/var/lib/s%02d/a", i), change.Socket, "socket"), detector(fmt.Sprintf("/var/lib/s%02d/b", i), change.Socket, "socket"))
+	}
+	for range 50 {
+		rows := Diff(nil, sockets, false)
+		if len(rows) != 42 || rows[0].Path != "/var/lib/s" || rows[0].New.Rule != "fifo" || rows[1].New.Rule != "socket" {
+			t.Fatalf("rows %+v, want the fifos' then the sockets' at /var/lib/s", rows[:2])
+		}
+	}
 }
