@@ -38,12 +38,25 @@ type Entry struct {
 func Anchors(entries []Entry) []string {
 	created := map[string]bool{}
 	parents := map[string]bool{}
-	// claimed holds the directories above an entry a rule or declared
-	// persistence decided. Marking stops at the first directory already
-	// marked: everything above it is. Entries come sorted, so siblings
-	// follow one another and most need not look.
-	claimed := map[string]bool{}
+	leftOut := func(e *Entry) bool {
+		return e.Type == change.Dir && (e.Kind == change.Modified || parents[e.Path])
+	}
 	ruled := func(e *Entry) bool { return e.Pattern != "" || e.Category == Persisted }
+	// claimed holds the directories above an entry a rule or declared
+	// persistence decided, but not above a directory that is left out: its
+	// verdict is nobody's row (the /etc/*/** rule calls every directory of
+	// a new /etc unknown, which does not make /etc/systemd a rule's). A
+	// directory is left out when something is in it, which is known at the
+	// end: the directories wait until then. Marking stops at the first
+	// directory already marked: everything above it is. Entries come
+	// sorted, so siblings follow one another and most need not look.
+	claimed := map[string]bool{}
+	claim := func(d string) {
+		for ; d != "" && !claimed[d]; d = parent(d) {
+			claimed[d] = true
+		}
+	}
+	var ruledDirs []*Entry
 	var lastParent, lastClaimed string
 	for i := range entries {
 		e := &entries[i]
@@ -55,15 +68,19 @@ func Anchors(entries []Entry) []string {
 			lastParent = d
 			parents[d] = true
 		}
-		if ruled(e) && d != lastClaimed {
+		switch {
+		case !ruled(e):
+		case e.Type == change.Dir:
+			ruledDirs = append(ruledDirs, e)
+		case d != lastClaimed:
 			lastClaimed = d
-			for ; d != "" && !claimed[d]; d = parent(d) {
-				claimed[d] = true
-			}
+			claim(d)
 		}
 	}
-	leftOut := func(e *Entry) bool {
-		return e.Type == change.Dir && (e.Kind == change.Modified || parents[e.Path])
+	for _, e := range ruledDirs {
+		if !leftOut(e) {
+			claim(parent(e.Path))
+		}
 	}
 
 	// Each entry summed up with others holds the index of its group, plus

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
@@ -119,5 +120,41 @@ func TestCommonDir(t *testing.T) {
 		if got := commonDir(tc.a, tc.b); got != tc.want {
 			t.Errorf("commonDir(%q, %q) = %q, want %q", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestAnchorsFreshEtc: with the built-in rules, which call every directory
+// of /etc unknown (/etc/*/**), a new /etc of store symlinks, as activation
+// makes on an empty root, is one row per tree of them: the directories'
+// own verdicts are nobody's row and do not split it.
+func TestAnchorsFreshEtc(t *testing.T) {
+	c := New(Config{Rules: Builtin()})
+	var entries []Entry
+	add := func(ch change.Change) {
+		ch.Kind = change.Created
+		entries = append(entries, Entry{Change: ch, Verdict: c.Classify(ch)})
+	}
+	for _, d := range []string{"/etc", "/etc/systemd", "/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants", "/etc/pam.d"} {
+		add(change.Change{Path: d, Type: change.Dir})
+	}
+	for _, l := range []string{"/etc/hosts", "/etc/zshrc", "/etc/systemd/system/a.service", "/etc/systemd/system/multi-user.target.wants/a.service",
+		"/etc/systemd/journald.conf", "/etc/pam.d/login", "/etc/pam.d/sshd"} {
+		add(change.Change{Path: l, Type: change.Symlink, Target: "/etc/static" + l[len("/etc"):]})
+	}
+	add(change.Change{Path: "/etc/machine-id", Type: change.File})
+	got := map[string]string{}
+	for i, a := range Anchors(entries) {
+		if a != "" {
+			got[entries[i].Path] = a
+		}
+	}
+	want := map[string]string{
+		"/etc/hosts": "/etc/hosts", "/etc/zshrc": "/etc/zshrc",
+		"/etc/systemd/system/a.service": "/etc/systemd", "/etc/systemd/system/multi-user.target.wants/a.service": "/etc/systemd",
+		"/etc/systemd/journald.conf": "/etc/systemd", "/etc/pam.d/login": "/etc/pam.d", "/etc/pam.d/sshd": "/etc/pam.d",
+		"/etc/machine-id": "/etc/machine-id",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("anchors %v, want %v", got, want)
 	}
 }
