@@ -9,6 +9,7 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/persist"
+	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/spf13/cobra"
 )
@@ -58,7 +59,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "fsdiff: interrupted")
 		return exitInterrupted
-	case errors.As(err, new(checkFailed)), errors.As(err, new(persistConflicts)), errors.As(err, new(staleFound)):
+	case errors.As(err, new(checkFailed)), errors.As(err, new(persistConflicts)), errors.As(err, new(staleFound)), errors.As(err, new(differencesFound)):
 		if !errors.As(err, new(quietOutcome)) {
 			fmt.Fprintf(stderr, "fsdiff: %v\n", err)
 		}
@@ -121,6 +122,12 @@ func hint(err error) string {
 		return "persist copies from a root: pass --root (and --mount) instead of --send-stream"
 	case errors.Is(err, errIncomplete):
 		return "run as root (sudo fsdiff) to read everything"
+	case errors.Is(err, report.ErrNotAudit):
+		return "fsdiff diff compares audit reports saved with fsdiff --format json > FILE (not the output of check, suggest or --format ndjson)"
+	case errors.Is(err, report.ErrSchema):
+		return "save both reports again with this fsdiff (fsdiff --format json), or compare them with the fsdiff that wrote them"
+	case errors.Is(err, report.ErrTooLarge):
+		return fmt.Sprintf("fsdiff diff reads reports of at most %d GiB and %d changes, %d MiB for one change: this file is larger, or no report", report.SavedLimits.Size>>30, report.SavedLimits.Changes, report.SavedLimits.Value>>20)
 	case errors.Is(err, fs.ErrExist):
 		return "pass --force to replace it"
 	case errors.As(err, &input) && errors.Is(err, fs.ErrNotExist):
@@ -157,6 +164,7 @@ var inputHints = map[string]string{
 	"--declared":    "check the path given to --declared: the JSON of nix eval --json FLAKE#nixosConfigurations.HOST.config.environment.persistence (README, \"Declared persistence\")",
 	"--send-stream": "check the path given to --send-stream: a file saved with btrfs send --no-data -p BASELINE SNAPSHOT > FILE, or - for standard input",
 	"watch":         "fsdiff watch takes directories that exist (default /)",
+	"diff":          "fsdiff diff takes two audit reports saved with fsdiff --format json > FILE",
 	"--junit":       "the directory of the --junit file must exist: create it, or name a file in another one",
 	"--metrics":     "the directory of the --metrics file must exist: create it, or name a file in another one",
 	"--output":      "the directory of the --output file must exist: create it, or name a file in another one",

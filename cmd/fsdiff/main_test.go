@@ -220,6 +220,10 @@ func TestAuditTable(t *testing.T) {
 	img := imagetest.Get(t, "blank")
 	out := auditImage(t, img, "--format", "table")
 	rows := tableRows(out)
+	deep := "/deep"
+	for i := 1; i < 60; i++ {
+		deep += fmt.Sprintf("/d%02d", i)
+	}
 	if !slices.Equal(rows[0], []string{"CATEGORY", "PATH", "FILES", "SIZE", "REASON"}) {
 		t.Errorf("header %q", rows[0])
 	}
@@ -227,10 +231,12 @@ func TestAuditTable(t *testing.T) {
 		{"persist (critical)", "/etc/machine-id", "1", "33 B", "systemd generates a random ID"},
 		{"persist (optional)", "/var/lib/colord", "1", "7 B", "colour profile DB"}, // anchored by a rule: the directory is left out
 		{"unknown", "/odd", "14", "428 B", "no rule matches"},                      // a created directory is one row with its entries
-		{"unknown", "/deep", "1", "5 B", "no rule matches"},
+		{"unknown", deep + "/leaf", "1", "5 B", "no rule matches"},                 // one file in a new tree: the file
 		{"persist (recommended)", "/var/lib/app", "6", "20 B", "a service's state directory"},
-		{"managed", "/etc", "1", "0 B", "symlink into /nix/store"}, // summed up per directory
-		{"managed", "/etc", "1", "31 B", "listed in /etc/.clean"},
+		{"ephemeral", "/var/lib/app/fifo", "1", "0 B", "fifo"}, // a detector's verdict names its entry
+		{"ephemeral", "/var/lib/app/sock", "1", "0 B", "socket"},
+		{"managed", "/etc/hosts", "1", "0 B", "symlink into /nix/store"},
+		{"managed", "/etc/sudoers", "1", "31 B", "listed in /etc/.clean"},
 	} {
 		found := slices.ContainsFunc(rows, func(r []string) bool {
 			return len(r) == 5 && slices.Equal(r[:4], want[:4]) && strings.HasPrefix(r[4], want[4])

@@ -36,7 +36,7 @@ every created, modified and re-permissioned file, directory, symlink, fifo,
 socket, device node and subvolume, each classified as state to persist,
 unknown, already persisted, ephemeral or managed by NixOS, with the rule
 and its reason (fsdiff explain PATH, fsdiff rules). fsdiff suggest writes
-the Nix that persists it.
+the Nix that persists it; fsdiff diff compares two saved reports.
 
 With no flags it audits the running system: the btrfs subvolume mounted at
 /, read through a private read-only mount of its filesystem's top level,
@@ -71,7 +71,7 @@ progress on stderr (-q: neither). Off a terminal the output is TSV unless
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	opts.addFlags(cmd)
 	g.addFlags(cmd)
-	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout, stderr), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr), newPersistCmd(g, stdout, stderr), newWatchCmd(g, stdout, stderr))
+	cmd.AddCommand(newVersionCmd(stdout), newExplainCmd(g, stdout, stderr), newRulesCmd(g, stdout), newSuggestCmd(g, stdout, stderr), newCheckCmd(g, stdout, stderr), newPersistCmd(g, stdout, stderr), newWatchCmd(g, stdout, stderr), newDiffCmd(g, stdout))
 	for _, extra := range extraCommands {
 		cmd.AddCommand(extra(stdout))
 	}
@@ -82,22 +82,32 @@ progress on stderr (-q: neither). Off a terminal the output is TSV unless
 type auditOptions struct {
 	global *globalOptions
 	target targetOptions
+	output outputFlags
+}
+
+func (o *auditOptions) addFlags(cmd *cobra.Command) {
+	o.target.addFlags(cmd)
+	o.output.addFlags(cmd, "table: one row per changed path instead of one per directory")
+}
+
+// outputFlags choose how the report package writes: the audit's and
+// fsdiff diff's.
+type outputFlags struct {
 	format string
 	all    bool
 	null   bool
 }
 
-func (o *auditOptions) addFlags(cmd *cobra.Command) {
+func (o *outputFlags) addFlags(cmd *cobra.Command, allHelp string) {
 	f := cmd.Flags()
-	o.target.addFlags(cmd)
 	f.StringVarP(&o.format, "format", "f", "", "output format: "+strings.Join(strs(report.Formats), ", ")+" (default: table on a terminal, tsv otherwise)")
 	enumFlag(cmd, "format", strs(report.Formats))
-	f.BoolVarP(&o.all, "all", "a", false, "table: one row per changed path instead of one per directory")
+	f.BoolVarP(&o.all, "all", "a", false, allHelp)
 	f.BoolVarP(&o.null, "null", "0", false, "paths: end each path with NUL and write it unescaped")
 }
 
-// outputOptions checks the output flags against each other.
-func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
+// options checks the output flags against each other.
+func (o *outputFlags) options(stdout io.Writer, g *globalOptions) (report.Options, error) {
 	f := report.Format(o.format)
 	switch {
 	case f == "" && o.null:
@@ -111,7 +121,7 @@ func (o *auditOptions) outputOptions(stdout io.Writer) (report.Options, error) {
 	if o.null && f != report.Paths {
 		return report.Options{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}
 	}
-	return report.Options{Format: f, All: o.all, Null: o.null, Layout: o.global.layout(stdout, true)}, nil
+	return report.Options{Format: f, All: o.all, Null: o.null, Layout: g.layout(stdout, true)}, nil
 }
 
 // tableOrTSV is the default format of a command that prints a table: a
@@ -124,7 +134,7 @@ func tableOrTSV(w io.Writer) string {
 }
 
 func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) error {
-	out, err := o.outputOptions(stdout)
+	out, err := o.output.options(stdout, o.global)
 	if err != nil {
 		return err
 	}

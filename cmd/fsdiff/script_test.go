@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,6 +72,7 @@ func scriptParams(dir string, env map[string]string) testscript.Params {
 			"head":     cmdHead,
 			"settimes": cmdSettimes,
 			"mkfifo":   cmdMkfifo,
+			"mksocket": cmdMksocket,
 			"nullines": cmdNullines,
 			"mkfile":   cmdMkfile,
 			"redact": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -150,6 +152,20 @@ func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for _, p := range args {
 		ts.Check(unix.Mkfifo(ts.MkAbs(p), 0o644))
+	}
+}
+
+// cmdMksocket is "mksocket PATH...": a Unix socket left behind by a
+// listener that is gone, as a crashed service leaves one.
+func cmdMksocket(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: mksocket PATH...")
+	}
+	for _, p := range args {
+		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: ts.MkAbs(p), Net: "unix"})
+		ts.Check(err)
+		l.SetUnlinkOnClose(false)
+		ts.Check(l.Close())
 	}
 }
 

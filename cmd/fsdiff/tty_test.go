@@ -256,13 +256,13 @@ func TestTerminalSummary(t *testing.T) {
 		want []string
 	}{
 		{[]string{"--send-stream", blankStream}, []string{
-			"21 anchors (116 paths): 6 persist, 9 unknown, 3 ephemeral, 3 managed.",
-			"Next: fsdiff suggest to declare the 6 persist anchors and decide about the 9",
+			"27 anchors (116 paths): 6 persist, 15 unknown, 3 ephemeral, 3 managed.",
+			"Next: fsdiff suggest to declare the 6 persist anchors and decide about the 15",
 			"  unknown ones; fsdiff explain PATH to see why a path is in its category.",
 		}},
 		{[]string{"--send-stream", blankStream, "--all"}, []string{"116 paths: 14 persist, 93 unknown, 4 ephemeral, 5 managed."}},
 		{[]string{"check", "--send-stream", blankStream}, []string{
-			"13 anchors (37 paths) fail the check: 4 persist, 9 unknown.",
+			"19 anchors (37 paths) fail the check: 4 persist, 15 unknown.",
 			"Next: fsdiff suggest to declare them;",
 		}},
 		{[]string{"rules"}, []string{" rules (0 from user rule files): ", "Next: fsdiff explain PATH to see which rules match a path"}},

@@ -1,6 +1,7 @@
 package change
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -25,6 +26,12 @@ func (k Kind) String() string {
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
+// ParseKind is the inverse of Kind.String.
+func ParseKind(s string) (Kind, bool) {
+	i := slices.Index(kindNames[:], s)
+	return Kind(max(i, 0)), i > 0
+}
+
 // Type is the file type of the changed path.
 type Type uint8
 
@@ -46,6 +53,13 @@ func (t Type) String() string {
 		return typeNames[t]
 	}
 	return "type(" + strconv.Itoa(int(t)) + ")"
+}
+
+// ParseType is the inverse of Type.String: "" is a type a saved send
+// stream does not say.
+func ParseType(s string) (Type, bool) {
+	i := slices.Index(typeNames[:], s)
+	return Type(max(i, 0)), i >= 0
 }
 
 // Change is one changed path. Path and the other names are raw bytes held in

@@ -1,8 +1,11 @@
 package classify
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
@@ -55,4 +58,30 @@ func BenchmarkClassify(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "paths/s")
+}
+
+// BenchmarkAnchors measures the anchors of a fresh root's changes (every
+// directory created, as after an erase-your-darlings boot), which the
+// default table, check and suggest compute once per run.
+func BenchmarkAnchors(b *testing.B) {
+	c := New(Config{Rules: Builtin(), Homes: []string{"/home/alice"}, EtcClean: []byte("sudoers\n")})
+	dirs := map[string]bool{}
+	var entries []Entry
+	for _, ch := range realisticChanges(300_000) {
+		for d := parent(ch.Path); d != "/" && !dirs[d]; d = parent(d) {
+			dirs[d] = true
+			dc := change.Change{Path: d, Kind: change.Created, Type: change.Dir}
+			entries = append(entries, Entry{Change: dc, Verdict: c.Classify(dc)})
+		}
+		ch.Kind = change.Created
+		entries = append(entries, Entry{Change: ch, Verdict: c.Classify(ch)})
+	}
+	slices.SortFunc(entries, func(a, b Entry) int { // report order
+		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.Path, b.Path))
+	})
+	b.ResetTimer()
+	for b.Loop() {
+		Anchors(Slice(entries))
+	}
+	b.ReportMetric(float64(len(entries))*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }

@@ -276,11 +276,11 @@ func ParseThreshold(s string) (Threshold, error) {
 	}
 	t := Threshold{Category: c}
 	if hasPrio {
-		i := slices.Index(priorityNames[:], prio)
-		if !c.Meaning().Prioritized || i <= 0 {
+		p, ok := ParsePriority(prio)
+		if !c.Meaning().Prioritized || !ok {
 			return Threshold{}, fmt.Errorf("%q: only persist takes a priority: persist:critical, persist:recommended or persist:optional", s)
 		}
-		t.Priority = Priority(i)
+		t.Priority = p
 	}
 	return t, nil
 }

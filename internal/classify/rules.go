@@ -27,6 +27,13 @@ func (p Priority) String() string {
 	return "priority(" + strconv.Itoa(int(p)) + ")"
 }
 
+// ParsePriority is the inverse of Priority.String for the priorities of
+// persist verdicts: critical, recommended, optional.
+func ParsePriority(s string) (Priority, bool) {
+	i := slices.Index(priorityNames[:], s)
+	return Priority(max(i, 0)), i > 0
+}
+
 // Rule is one line of a rule file:
 //
 //	CATEGORY PATTERN PRIORITY [if=CONTEXT] [anchor=PATH] REASON [-- SOURCE]

@@ -44,6 +44,16 @@ type CheckSource struct {
 	Decisions          []names.String `json:"decisions"`
 }
 
+// sourceOf says what was audited and against what, for a JSON document.
+func sourceOf(info change.Info) CheckSource {
+	s := CheckSource{Kind: string(info.Source), Root: names.String(info.Root), Baseline: names.String(info.Baseline),
+		BaselineGeneration: info.BaselineGeneration, Decisions: []names.String{}}
+	for _, d := range info.Decisions {
+		s.Decisions = append(s.Decisions, names.String(d))
+	}
+	return s
+}
+
 // CheckAnchor is one anchor with its verdict and what changed under it.
 type CheckAnchor struct {
 	Anchor   names.String `json:"anchor"`
@@ -73,12 +83,7 @@ func (r *CheckReport) Failing() []CheckAnchor {
 // check when one of its entries meets a threshold of failOn (a persist
 // anchor holds entries of several priorities).
 func NewCheckReport(entries classify.Entries, failOn []classify.Threshold, info change.Info) *CheckReport {
-	r := &CheckReport{Schema: CheckSchema, Counts: map[string]int{}, Errors: []string{}, Anchors: []CheckAnchor{},
-		Source: CheckSource{Kind: string(info.Source), Root: names.String(info.Root), Baseline: names.String(info.Baseline),
-			BaselineGeneration: info.BaselineGeneration, Decisions: []names.String{}}}
-	for _, d := range info.Decisions {
-		r.Source.Decisions = append(r.Source.Decisions, names.String(d))
-	}
+	r := &CheckReport{Schema: CheckSchema, Counts: map[string]int{}, Errors: []string{}, Anchors: []CheckAnchor{}, Source: sourceOf(info)}
 	for _, c := range failOn {
 		r.FailOn = append(r.FailOn, c.String())
 	}

@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -144,6 +145,32 @@ func TestBuildNeverNests(t *testing.T) {
 	}
 	if len(p.Users) != 1 || !slices.Equal(paths(p.Users[0].Directories), []string{".config/vesktop"}) {
 		t.Errorf("users %+v, want alice with .config/vesktop", p.Users)
+	}
+	checkRoundTrip(t, p)
+}
+
+// TestBuildFreshRootDetectors: on a root where /var and /etc are new too,
+// what a detector or no rule decided never makes a top-level directory an
+// entry, and a new tree nobody knows is one proposal, not a line per file:
+// the state directory is declared, its socket and a directory of sockets
+// are left out, /weird/tool is proposed whole.
+func TestBuildFreshRootDetectors(t *testing.T) {
+	dir := func(p string) change.Change { return change.Change{Path: p, Type: change.Dir, Mode: 0o755} }
+	file := func(p string) change.Change { return change.Change{Path: p, Type: change.File, Mode: 0o644} }
+	socket := func(p string) change.Change { return change.Change{Path: p, Type: change.Socket, Mode: 0o755} }
+	p := Build(classified(dir("/var"), dir("/var/lib"), dir("/var/lib/foo"), file("/var/lib/foo/db"), socket("/var/lib/foo/sock"),
+		dir("/var/lib/sockets"), socket("/var/lib/sockets/a"), socket("/var/lib/sockets/b"),
+		dir("/etc"), change.Change{Path: "/etc/hosts", Type: change.Symlink, Target: "/etc/static/hosts"},
+		dir("/weird"), dir("/weird/tool"), dir("/weird/tool/bin"), file("/weird/tool/bin/x"), file("/weird/tool/README")), Options{Storage: "/persist"})
+	var got []string
+	for _, e := range p.Directories {
+		got = append(got, fmt.Sprintf("%s unknown=%t changes=%d", e.Path, e.Unknown, e.Changes))
+	}
+	if want := []string{"/var/lib/foo unknown=false changes=1", "/weird/tool unknown=true changes=2"}; !slices.Equal(got, want) {
+		t.Errorf("directories %q, want %q", got, want)
+	}
+	if len(p.Files) != 0 {
+		t.Errorf("files %+v, want none", p.Files)
 	}
 	checkRoundTrip(t, p)
 }
