@@ -75,7 +75,13 @@ func walkDirs(ctx context.Context, opts WalkOptions, rootFd, baseFd int, emit fu
 		closeAll()
 		return &os.PathError{Op: "stat", Path: opts.Root, Err: err}
 	}
-	w := &walker{ctx: ctx, opts: opts, root: rootSt, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
+	// The walk's batches go to this goroutine, which emits them while the
+	// walk goes on: classifying overlaps with reading, and a batch is
+	// garbage once emitted instead of waiting for the whole tree. When emit
+	// fails, the walk is cancelled and its batches drained.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &walker{ctx: ctx, opts: opts, root: rootSt, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0)), out: make(chan batch, 64)}
 	if baseFd >= 0 {
 		baseSt, err := statAt(baseFd, "")
 		if err != nil {
@@ -83,11 +89,30 @@ func walkDirs(ctx context.Context, opts WalkOptions, rootFd, baseFd int, emit fu
 			return &os.PathError{Op: "stat", Path: opts.Baseline, Err: err}
 		}
 		w.base = &baseSt
-		w.flush(w.compare(nil, "/", rootSt, baseSt, rootFd, baseFd, ""))
 	}
-	w.wg.Add(1)
-	w.dir("", rootFd, baseFd) // closes both
-	w.wg.Wait()
+	go func() {
+		if w.base != nil {
+			w.flush(w.compare(nil, "/", rootSt, *w.base, rootFd, baseFd, ""))
+		}
+		w.wg.Add(1)
+		w.dir("", rootFd, baseFd) // closes both
+		w.wg.Wait()
+		close(w.out)
+	}()
+	var emitErr error
+	for b := range w.out {
+		for _, c := range b {
+			if emitErr == nil {
+				emitErr = emit(c)
+			}
+		}
+		if emitErr != nil {
+			cancel()
+		}
+	}
+	if emitErr != nil {
+		return emitErr
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -95,11 +120,9 @@ func walkDirs(ctx context.Context, opts WalkOptions, rootFd, baseFd int, emit fu
 	for _, p := range w.problems {
 		problem(p)
 	}
-	for _, b := range append(w.batches, w.moves) {
-		for _, c := range b {
-			if err := emit(c); err != nil {
-				return err
-			}
+	for _, c := range w.moves {
+		if err := emit(c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -113,11 +136,11 @@ type walker struct {
 	sem  chan struct{} // bounds the directories read at once
 	wg   sync.WaitGroup
 
-	// Each directory's changes are one batch, so that no slice of every
-	// change grows by copying. Deleted and created entries that may pair
-	// up as renames go to moves.
+	// Each directory's changes are one batch, sent to out. Deleted and
+	// created entries that may pair up as renames go to moves, emitted
+	// when the walk is over.
+	out      chan batch
 	mu       sync.Mutex
-	batches  []batch
 	moves    []change.Change
 	problems []error
 }
@@ -129,10 +152,9 @@ func (w *walker) flush(b batch) {
 	if len(b) == 0 {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.base != nil {
 		rest := b[:0]
+		w.mu.Lock()
 		for _, c := range b {
 			if (c.Kind == change.Deleted || c.Kind == change.Created) && c.Type != change.Dir {
 				w.moves = append(w.moves, c)
@@ -140,9 +162,12 @@ func (w *walker) flush(b batch) {
 				rest = append(rest, c)
 			}
 		}
+		w.mu.Unlock()
 		b = rest
 	}
-	w.batches = append(w.batches, b)
+	if len(b) > 0 {
+		w.out <- b
+	}
 }
 
 func (w *walker) fail(err error) {

@@ -2,9 +2,11 @@ package snapshot_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -89,5 +91,36 @@ func TestOwnerStaysInRoot(t *testing.T) {
 	}
 	if c, ok := stat("/state"); !ok || c.Type != change.Dir || c.Mode != 0o750 {
 		t.Errorf("TreeStat(/state) = %+v, %v", c, ok)
+	}
+}
+
+// TestWalkEmitErrorStops: the walk emits while it reads; when emit fails,
+// the walk stops and returns that error, whatever is still being read.
+func TestWalkEmitErrorStops(t *testing.T) {
+	root := t.TempDir()
+	for i := range 200 {
+		d := filepath.Join(root, "d"+strconv.Itoa(i))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for j := range 20 {
+			if err := os.WriteFile(filepath.Join(d, strconv.Itoa(j)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := snapshot.Walk(context.Background(), snapshot.WalkOptions{Root: root}, func(change.Change) error {
+		if n++; n == 10 {
+			return stop
+		}
+		return nil
+	}, func(err error) { t.Errorf("problem: %v", err) })
+	if !errors.Is(err, stop) {
+		t.Fatalf("Walk = %v, want the emit error", err)
+	}
+	if n != 10 {
+		t.Errorf("emit called %d times, want 10: it goes on after an error", n)
 	}
 }
