@@ -15,6 +15,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/persist"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/suggest"
+	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/spf13/cobra"
 )
 
@@ -207,12 +208,12 @@ func runCheckTo(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) 
 // On a terminal, where the table fits its width, a summary and the next
 // step take the place of the Nix, whose lines cannot be cut: fsdiff
 // suggest prints it.
-func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport, l report.Layout, tty bool) error {
+func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckReport, l tables.Layout, tty bool) error {
 	failing := r.Failing()
 	if len(failing) == 0 {
-		return report.WriteLines(w, []string{fmt.Sprintf("no undeclared state: %d changed paths, none %s", res.Entries.Len(), strings.Join(r.FailOn, " or "))}, l.Width)
+		return tables.WriteLines(w, []string{fmt.Sprintf("no undeclared state: %d changed paths, none %s", res.Entries.Len(), strings.Join(r.FailOn, " or "))}, l.Width)
 	}
-	g := report.Grid{Columns: []report.Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "REASON", Give: 1}}}
+	g := tables.Grid{Columns: []tables.Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "REASON", Give: 1}}}
 	counts := map[classify.Category]int{}
 	paths := 0
 	for _, f := range failing {
@@ -229,8 +230,8 @@ func writeCheck(w io.Writer, a *audit.Audit, res *audit.Result, r *report.CheckR
 		if !l.Summary {
 			return nil
 		}
-		return report.WriteLines(w, []string{"",
-			fmt.Sprintf("%d anchors (%d paths) fail the check: %s.", len(failing), paths, report.CountCategories(counts, l.Color)),
+		return tables.WriteLines(w, []string{"",
+			fmt.Sprintf("%d anchors (%d paths) fail the check: %s.", len(failing), paths, tables.CountCategories(counts, l.Color)),
 			"Next: fsdiff suggest to declare them; fsdiff explain PATH to see why a path is in its category; a user rule to allow one (README, \"Rules\").",
 		}, l.Width)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/spf13/cobra"
 )
 
@@ -71,9 +72,7 @@ func runDiff(o *diffOptions, stdout io.Writer) error {
 		return err
 	}
 	rows := report.Diff(older.Entries, newer.Entries, out.All)
-	opts := report.DiffOptions{Options: out, Version: version(),
-		Old: report.DiffInput{File: o.old, Audit: older.Audit}, New: report.DiffInput{File: o.new, Audit: newer.Audit}}
-	if err := report.WriteDiff(stdout, rows, opts); err != nil {
+	if err := out.writeDiff(stdout, rows, report.DiffInput{File: o.old, Audit: older.Audit}, report.DiffInput{File: o.new, Audit: newer.Audit}); err != nil {
 		return err
 	}
 	var found differencesFound
@@ -105,4 +104,13 @@ func readSaved(name string) (*report.Saved, error) {
 		return nil, fmt.Errorf("reading %q: %w", name, err)
 	}
 	return s, nil
+}
+
+// writeDiff writes the sorted differences between the reports old and new:
+// a table for people, or a format for programs.
+func (o output) writeDiff(w io.Writer, rows []report.DiffRow, old, new report.DiffInput) error {
+	if o.Format == report.Table {
+		return tables.Diff(w, rows, o.All, o.layout)
+	}
+	return report.WriteDiff(w, rows, report.DiffOptions{Options: o.Options, Version: version(), Old: old, New: new})
 }

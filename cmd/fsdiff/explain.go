@@ -9,7 +9,7 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/spf13/cobra"
 )
 
@@ -73,18 +73,18 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 	// On a terminal each line fits its width: the reason and its source,
 	// what explain is for, wrap under themselves; other lines are cut.
 	line := func(s string) {
-		b.WriteString(report.Cut(s, l.Width, false))
+		b.WriteString(tables.Cut(s, l.Width, false))
 		b.WriteByte('\n')
 	}
 	prose := func(label, text string) {
-		for _, s := range report.Wrap(label+text, l.Width, strings.Repeat(" ", len(label))) {
+		for _, s := range tables.Wrap(label+text, l.Width, strings.Repeat(" ", len(label))) {
 			b.WriteString(s)
 			b.WriteByte('\n')
 		}
 	}
 	paint := func(c classify.Category, s string) string {
 		if l.Color {
-			return report.Paint(c, s)
+			return tables.Paint(c, s)
 		}
 		return s
 	}
@@ -98,9 +98,9 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 		if ch.Type == 0 {
 			typ = "type unknown" // a saved stream that does not say
 		}
-		b.WriteString(report.Cut(names.Escape(p), l.Width-len(typ)-3, true) + " (" + typ + ")\n")
+		b.WriteString(tables.Cut(names.Escape(p), l.Width-len(typ)-3, true) + " (" + typ + ")\n")
 		verdict := fmt.Sprintf("  %s%s, anchor ", v.Category, priority(v.Priority))
-		anchor := report.Cut(names.Escape(v.Anchor), l.Width-len(verdict), true)
+		anchor := tables.Cut(names.Escape(v.Anchor), l.Width-len(verdict), true)
 		line(strings.Replace(verdict, v.Category.String(), paint(v.Category, v.Category.String()), 1) + anchor)
 		prose("  reason: ", v.Reason)
 		if v.Source != "" {
@@ -130,7 +130,7 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 	if _, err := io.WriteString(stdout, b.String()); err != nil || !l.Summary {
 		return err
 	}
-	return report.WriteLines(stdout, []string{"", "Next: a user rule decides differently (README, \"Rules\"); fsdiff rules lists every rule."}, l.Width)
+	return tables.WriteLines(stdout, []string{"", "Next: a user rule decides differently (README, \"Rules\"); fsdiff rules lists every rule."}, l.Width)
 }
 
 func priority(p classify.Priority) string {

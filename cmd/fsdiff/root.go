@@ -7,7 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/spf13/cobra"
 )
 
@@ -90,8 +92,8 @@ func (o *auditOptions) addFlags(cmd *cobra.Command) {
 	o.output.addFlags(cmd, "table: one row per changed path instead of one per directory")
 }
 
-// outputFlags choose how the report package writes: the audit's and
-// fsdiff diff's.
+// outputFlags choose how the audit and fsdiff diff write: a table for
+// people (package tables) or a format for programs (package report).
 type outputFlags struct {
 	format string
 	all    bool
@@ -106,8 +108,14 @@ func (o *outputFlags) addFlags(cmd *cobra.Command, allHelp string) {
 	f.BoolVarP(&o.null, "null", "0", false, "paths: end each path with NUL and write it unescaped")
 }
 
+// output is what the output flags chose: a format, and how a table looks.
+type output struct {
+	report.Options
+	layout tables.Layout
+}
+
 // options checks the output flags against each other.
-func (o *outputFlags) options(stdout io.Writer, g *globalOptions) (report.Options, error) {
+func (o *outputFlags) options(stdout io.Writer, g *globalOptions) (output, error) {
 	f := report.Format(o.format)
 	switch {
 	case f == "" && o.null:
@@ -116,12 +124,21 @@ func (o *outputFlags) options(stdout io.Writer, g *globalOptions) (report.Option
 		f = report.Format(tableOrTSV(stdout))
 	}
 	if err := checkFormat(string(f), strs(report.Formats)); err != nil {
-		return report.Options{}, err
+		return output{}, err
 	}
 	if o.null && f != report.Paths {
-		return report.Options{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}
+		return output{}, flagError{fmt.Errorf("-0 goes with --format paths, not %s", f)}
 	}
-	return report.Options{Format: f, All: o.all, Null: o.null, Layout: g.layout(stdout, true)}, nil
+	return output{report.Options{Format: f, All: o.all, Null: o.null}, g.layout(stdout, true)}, nil
+}
+
+// writeAudit writes the audit's sorted entries: a table for people, or a
+// format for programs.
+func (o output) writeAudit(w io.Writer, info report.Audit, entries classify.Entries) error {
+	if o.Format == report.Table {
+		return tables.Audit(w, entries, o.All, o.layout)
+	}
+	return report.Write(w, info, entries, o.Options)
 }
 
 // tableOrTSV is the default format of a command that prints a table: a
@@ -144,7 +161,7 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	}
 	defer a.Target.Close()
 	info := report.Audit{Version: version(), Time: now(), Source: a.Target.Info}
-	if err := report.Write(stdout, info, r.Entries, out); err != nil {
+	if err := out.writeAudit(stdout, info, r.Entries); err != nil {
 		return err
 	}
 	return incomplete(r)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/spf13/cobra"
 )
 
@@ -90,7 +90,7 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		return err
 	default: // table
 		l := g.layout(stdout, true)
-		t := report.Grid{CategoryColumn: 1, Columns: []report.Column{{Header: "ID", Give: 3, Middle: true}, {Header: "CATEGORY"}, {Header: "PRIORITY"},
+		t := tables.Grid{CategoryColumn: 1, Columns: []tables.Column{{Header: "ID", Give: 3, Middle: true}, {Header: "CATEGORY"}, {Header: "PRIORITY"},
 			{Header: "PATTERN", Give: 2, Middle: true}, {Header: "IF", Give: 1}, {Header: "REASON", Give: 1}}}
 		counts := map[classify.Category]int{}
 		user := 0
@@ -109,8 +109,8 @@ func runRules(g *globalOptions, format string, stdout io.Writer) error {
 		if err := t.Write(stdout, l); err != nil || !l.Summary {
 			return err
 		}
-		return report.WriteLines(stdout, []string{"",
-			fmt.Sprintf("%d rules (%d from user rule files): %s.", len(rules), user, report.CountCategories(counts, l.Color)),
+		return tables.WriteLines(stdout, []string{"",
+			fmt.Sprintf("%d rules (%d from user rule files): %s.", len(rules), user, tables.CountCategories(counts, l.Color)),
 			"Next: fsdiff explain PATH to see which rules match a path and which one wins.",
 		}, l.Width)
 	}

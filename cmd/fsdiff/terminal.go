@@ -6,7 +6,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/fsdiff-nix/fsdiff/internal/report"
+	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
@@ -33,9 +33,9 @@ func (t *termOptions) addFlags(f *pflag.FlagSet) {
 // painted nor summed up, and keeps its cells whole: a file or a pager gets
 // all of it, unless $COLUMNS is set and the output is a table, which off
 // a terminal is only printed when --format table asks for it.
-func (t *termOptions) layout(w io.Writer, table bool) report.Layout {
+func (t *termOptions) layout(w io.Writer, table bool) tables.Layout {
 	tty := isTerminal(w)
-	l := report.Layout{Color: t.colored(tty), Summary: tty && !t.quiet}
+	l := tables.Layout{Color: t.colored(tty), Summary: tty && !t.quiet}
 	if !t.full && (tty || table) {
 		l.Width = width(w, tty)
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot"
 	"github.com/fsdiff-nix/fsdiff/internal/suggest"
+	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/fsdiff-nix/fsdiff/internal/watch"
 	"github.com/spf13/cobra"
 )
@@ -152,8 +152,8 @@ func pathCount(a watch.Anchor) string {
 
 // writeWatchSummary prints the table of anchors and the Nix that persists
 // the state the watch saw.
-func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, live *audit.Audit, l report.Layout) error {
-	g := report.Grid{Columns: []report.Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "PATHS"}, {Header: "REASON", Give: 1}}}
+func writeWatchSummary(stdout io.Writer, summary *watch.Summary, paths []string, live *audit.Audit, l tables.Layout) error {
+	g := tables.Grid{Columns: []tables.Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "PATHS"}, {Header: "REASON", Give: 1}}}
 	for _, a := range summary.Anchors {
 		g.Rows = append(g.Rows, []string{a.Category.String(), names.Escape(a.Anchor), pathCount(a), a.Reason})
 		g.Categories = append(g.Categories, a.Category)

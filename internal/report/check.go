@@ -110,9 +110,9 @@ func NewCheckReport(entries classify.Entries, failOn []classify.Threshold, info 
 			}
 		}
 	}
-	for _, g := range group(entries) {
-		a := CheckAnchor{Anchor: names.String(g.anchor), Category: g.Category.String(), Rule: g.Rule, Pattern: names.String(g.Pattern),
-			Reason: g.Reason, Source: g.Source, Paths: g.files, Bytes: g.size, Failing: failing[key{g.Category, g.anchor}]}
+	for _, g := range Group(entries) {
+		a := CheckAnchor{Anchor: names.String(g.Anchor), Category: g.Category.String(), Rule: g.Rule, Pattern: names.String(g.Pattern),
+			Reason: g.Reason, Source: g.Source, Paths: g.Files, Bytes: g.Size, Failing: failing[key{g.Category, g.Anchor}]}
 		if g.Priority != classify.NoPriority {
 			a.Priority = g.Priority.String()
 		}

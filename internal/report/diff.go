@@ -56,9 +56,9 @@ type DiffSide struct {
 	Bytes int64
 }
 
-// side is the side a row is sorted and described by: the new one, or the
+// Side is the side a row is sorted and described by: the new one, or the
 // old one of what disappeared.
-func (r DiffRow) side() *DiffSide { return cmp.Or(r.New, r.Old) }
+func (r DiffRow) Side() *DiffSide { return cmp.Or(r.New, r.Old) }
 
 // Diff compares two reports' entries (each in report order) anchor by
 // anchor, as the default table groups them, or path by path. Paths are
@@ -79,8 +79,8 @@ func Diff(old, new []classify.Entry, byPath bool) []DiffRow {
 				m[e.Path] = append(m[e.Path], s)
 			}
 		} else {
-			for _, g := range group(classify.Slice(entries)) {
-				m[g.anchor] = append(m[g.anchor], DiffSide{Verdict: g.Verdict, Files: g.files, Bytes: g.size})
+			for _, g := range Group(classify.Slice(entries)) {
+				m[g.Anchor] = append(m[g.Anchor], DiffSide{Verdict: g.Verdict, Files: g.Files, Bytes: g.Size})
 			}
 		}
 		for _, ss := range m {
@@ -102,9 +102,9 @@ func Diff(old, new []classify.Entry, byPath bool) []DiffRow {
 	// (a fifo's row and a socket's in one directory): the order is total,
 	// so that the output is the same from run to run.
 	slices.SortFunc(rows, func(a, b DiffRow) int {
-		return cmp.Or(cmp.Compare(a.Difference, b.Difference), cmp.Compare(a.side().Category, b.side().Category),
-			strings.Compare(a.Path, b.Path), cmp.Compare(a.side().Priority, b.side().Priority),
-			strings.Compare(a.side().Rule, b.side().Rule), cmp.Compare(threshold(a.Old), threshold(b.Old)))
+		return cmp.Or(cmp.Compare(a.Difference, b.Difference), cmp.Compare(a.Side().Category, b.Side().Category),
+			strings.Compare(a.Path, b.Path), cmp.Compare(a.Side().Priority, b.Side().Priority),
+			strings.Compare(a.Side().Rule, b.Side().Rule), cmp.Compare(threshold(a.Old), threshold(b.Old)))
 	})
 	return rows
 }
@@ -163,16 +163,14 @@ type DiffOptions struct {
 	Old, New DiffInput
 }
 
-// WriteDiff renders sorted rows in a format of the audit's: a table, TSV
-// (difference, old and new category with priority, files, path), one JSON
-// document, one JSON object per row, or the paths.
+// WriteDiff renders sorted rows in a format of the audit's for programs:
+// TSV (difference, old and new category with priority, files, path), one
+// JSON document, one JSON object per row, or the paths.
 func WriteDiff(w io.Writer, rows []DiffRow, opts DiffOptions) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch opts.Format {
 	case Table:
-		if err := writeDiffTable(bw, rows, opts); err != nil {
-			return err
-		}
+		return errTable
 	case TSV:
 		var buf []byte
 		for _, r := range rows {
@@ -182,7 +180,7 @@ func WriteDiff(w io.Writer, rows []DiffRow, opts DiffOptions) error {
 			buf = append(buf, '\t')
 			buf = append(buf, threshold(r.New)...)
 			buf = append(buf, '\t')
-			buf = strconv.AppendInt(buf, int64(r.side().Files), 10)
+			buf = strconv.AppendInt(buf, int64(r.Side().Files), 10)
 			buf = append(buf, '\t')
 			buf = append(buf, names.Escape(r.Path)...)
 			buf = append(buf, '\n')
@@ -238,30 +236,6 @@ func threshold(s *DiffSide) string {
 		return ""
 	}
 	return classify.Threshold{Category: s.Category, Priority: s.Priority}.String()
-}
-
-func writeDiffTable(w io.Writer, rows []DiffRow, opts DiffOptions) error {
-	if len(rows) == 0 {
-		unit := "anchor"
-		if opts.All {
-			unit = "path"
-		}
-		_, err := fmt.Fprintf(w, "no differences: every %s is in both reports, in the same category\n", unit)
-		return err
-	}
-	side := func(s *DiffSide) string {
-		if s == nil {
-			return "-"
-		}
-		return category(s.Verdict)
-	}
-	g := Grid{CategoryColumn: 3, Columns: []Column{{Header: "DIFFERENCE"}, {Header: "PATH", Give: 2, Middle: true},
-		{Header: "OLD"}, {Header: "NEW"}, {Header: "FILES"}, {Header: "REASON", Give: 1}}}
-	for _, r := range rows {
-		g.Rows = append(g.Rows, []string{r.Difference.String(), names.Escape(r.Path), side(r.Old), side(r.New), strconv.Itoa(r.side().Files), r.side().Reason})
-		g.Categories = append(g.Categories, r.side().Category)
-	}
-	return g.Write(w, opts.Layout)
 }
 
 // diffJSON is the document of fsdiff diff --format json.

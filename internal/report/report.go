@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -46,21 +47,25 @@ type Audit struct {
 	Source  change.Info
 }
 
-// Options select what is written.
+// Options select what is written. Package tables draws the Table format
+// (tables.Audit, tables.Diff): Write and WriteDiff only write the formats
+// for programs.
 type Options struct {
 	Format Format
-	All    bool   // table: one row per path instead of one per anchor
-	Null   bool   // paths: NUL-terminated and unescaped
-	Layout Layout // table: fitted, painted, summed up
+	All    bool // one row per path instead of one per anchor (tables, WriteDiff)
+	Null   bool // paths: NUL-terminated and unescaped
 }
 
-// Write renders sorted entries.
+// errTable is Write's and WriteDiff's answer to the Table format.
+var errTable = errors.New("the table format is drawn by package tables")
+
+// Write renders sorted entries in a format for programs.
 func Write(w io.Writer, audit Audit, entries classify.Entries, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
 	switch opts.Format {
 	case Table:
-		err = writeTable(bw, entries, opts)
+		return errTable
 	case TSV:
 		err = writeTSV(bw, entries)
 	case JSON:
@@ -222,125 +227,24 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	return append(buf, '}')
 }
 
-// writeTable renders the audit table, and its summary.
-func writeTable(w io.Writer, entries classify.Entries, opts Options) error {
-	var g Grid
-	anchors := group(entries)
-	if opts.All {
-		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "KIND"}, {Header: "TYPE"}, {Header: "SIZE"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "REASON", Give: 1}}
-		for i := range entries.Len() {
-			e := entries.At(i)
-			g.Rows = append(g.Rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), e.Reason})
-			g.Categories = append(g.Categories, e.Category)
-		}
-	} else {
-		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "SIZE"}, {Header: "REASON", Give: 1}}
-		for _, r := range anchors {
-			g.Rows = append(g.Rows, []string{category(r.Verdict), names.Escape(r.anchor), strconv.Itoa(r.files), humanSize(r.size), r.Reason})
-			g.Categories = append(g.Categories, r.Category)
-		}
-	}
-	if err := g.Write(w, opts.Layout); err != nil {
-		return err
-	}
-	if !opts.Layout.Summary {
-		return nil
-	}
-	return WriteLines(w, append([]string{""}, auditSummary(entries, anchors, opts)...), opts.Layout.Width)
-}
-
-// auditSummary says what the table holds, per category, and what to run
-// next.
-func auditSummary(entries classify.Entries, anchors []row, opts Options) []string {
-	if entries.Len() == 0 {
-		return []string{"Nothing changed."}
-	}
-	perAnchor := map[classify.Category]int{}
-	for _, r := range anchors {
-		perAnchor[r.Category]++
-	}
-	counts := perAnchor
-	total := fmt.Sprintf("%d anchors (%d paths)", len(anchors), entries.Len())
-	if opts.All {
-		counts = map[classify.Category]int{}
-		for e := range classify.All(entries) {
-			counts[e.Category]++
-		}
-		total = fmt.Sprintf("%d paths", entries.Len())
-	}
-	lines := []string{total + ": " + CountCategories(counts, opts.Layout.Color) + "."}
-	var next []string
-	switch persist, unknown := perAnchor[classify.Persist], perAnchor[classify.Unknown]; {
-	case persist > 0 && unknown > 0:
-		next = append(next, fmt.Sprintf("fsdiff suggest to declare the %d persist anchors and decide about the %d unknown ones", persist, unknown))
-	case persist > 0:
-		next = append(next, fmt.Sprintf("fsdiff suggest to declare the %d persist anchors", persist))
-	case unknown > 0:
-		next = append(next, fmt.Sprintf("fsdiff suggest to decide about the %d unknown anchors", unknown))
-	default:
-		lines = append(lines, "Nothing to declare: the rest is recreated, disposable or already persisted.")
-	}
-	next = append(next, "fsdiff explain PATH to see why a path is in its category")
-	return append(lines, "Next: "+strings.Join(next, "; ")+".")
-}
-
-// CountCategories lists counts per category in report order, the empty
-// ones left out: "6 persist, 9 unknown, 3 managed".
-func CountCategories(counts map[classify.Category]int, color bool) string {
-	var parts []string
-	for _, c := range classify.Categories() {
-		if counts[c] == 0 {
-			continue
-		}
-		name := c.String()
-		if color {
-			name = Paint(c, name)
-		}
-		parts = append(parts, fmt.Sprintf("%d %s", counts[c], name))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// WriteLines writes text for people: each line wrapped to width (0: not
-// wrapped), its continuation lines indented.
-func WriteLines(w io.Writer, lines []string, width int) error {
-	var b strings.Builder
-	for _, l := range lines {
-		for _, part := range Wrap(l, width, "  ") {
-			b.WriteString(part)
-			b.WriteByte('\n')
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// category shows a verdict's category with its priority.
-func category(v classify.Verdict) string {
-	if v.Priority == classify.NoPriority {
-		return v.Category.String()
-	}
-	return v.Category.String() + " (" + v.Priority.String() + ")"
-}
-
-// row is a line of the default table: the changes of one category under
-// one anchor.
-type row struct {
+// Row is a line of the default table, and an anchor of the check report:
+// the changes of one category under one anchor.
+type Row struct {
 	classify.Verdict
-	anchor string
-	files  int
-	size   int64
+	Anchor string
+	Files  int   // changed paths
+	Size   int64 // bytes of the regular files among them
 }
 
-// group collapses entries into one row per category and anchor (see
+// Group collapses entries into one row per category and anchor (see
 // classify.Anchors); rows summed up per directory also differ by detector.
-func group(entries classify.Entries) []row {
+func Group(entries classify.Entries) []Row {
 	type key struct {
 		cat      classify.Category
 		anchor   string
 		detector string
 	}
-	rows := map[key]*row{}
+	rows := map[key]*Row{}
 	var order []key
 	for i, anchor := range classify.Anchors(entries) {
 		e := entries.At(i)
@@ -353,37 +257,24 @@ func group(entries classify.Entries) []row {
 		}
 		r := rows[k]
 		if r == nil {
-			r = &row{Verdict: e.Verdict, anchor: anchor}
+			r = &Row{Verdict: e.Verdict, Anchor: anchor}
 			rows[k] = r
 			order = append(order, k)
 		}
 		if e.Path == anchor {
 			r.Verdict = e.Verdict
 		}
-		r.files++
+		r.Files++
 		if e.Type == change.File {
-			r.size += e.Size
+			r.Size += e.Size
 		}
 	}
-	out := make([]row, 0, len(order))
+	out := make([]Row, 0, len(order))
 	for _, k := range order {
 		out = append(out, *rows[k])
 	}
-	slices.SortStableFunc(out, func(a, b row) int {
-		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.anchor, b.anchor))
+	slices.SortStableFunc(out, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.Anchor, b.Anchor))
 	})
 	return out
-}
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

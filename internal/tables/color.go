@@ -1,4 +1,4 @@
-package report
+package tables
 
 import "github.com/fsdiff-nix/fsdiff/internal/classify"
 
