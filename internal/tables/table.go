@@ -59,19 +59,34 @@ const gap = "  "
 func (t *Grid) Write(w io.Writer, l Layout) error {
 	cells := append([][]string{headers(t.Columns)}, t.Rows...)
 	widths := fitColumns(t.Columns, cells, l.Width)
+	header := make([]string, len(t.Columns))
+	drawn := make([]int, len(t.Columns)) // each column's widest cell once cut
+	for j, c := range t.Columns {
+		header[j] = Cut(c.Header, widths[j], false)
+		drawn[j] = twwidth.Width(header[j])
+	}
 	rows := make([][]string, len(t.Rows))
 	for i, r := range t.Rows {
 		rows[i] = make([]string, len(r))
 		for j, c := range r {
 			rows[i][j] = Cut(c, widths[j], t.Columns[j].Middle)
-			if l.Color && t.Categories != nil {
-				rows[i][j] = paintCell(t.Categories[i], j == t.CategoryColumn, rows[i][j])
-			}
+			drawn[j] = max(drawn[j], twwidth.Width(rows[i][j]))
 		}
 	}
-	header := make([]string, len(t.Columns))
-	for j, c := range t.Columns {
-		header[j] = Cut(c.Header, widths[j], false)
+	// Every cell but the last of a row is padded to its column's width
+	// here, as tablewriter would pad it, so that tables of a part of the
+	// rows each are drawn alike (see writeGrid).
+	for i, r := range rows {
+		for j, c := range r {
+			n := twwidth.Width(c)
+			if l.Color && t.Categories != nil {
+				c = paintCell(t.Categories[i], j == t.CategoryColumn, c)
+			}
+			if j < len(r)-1 {
+				c += strings.Repeat(" ", drawn[j]-n)
+			}
+			r[j] = c
+		}
 	}
 	return writeGrid(w, header, rows)
 }
@@ -275,6 +290,25 @@ func Wrap(text string, width int, indent string) []string {
 // writeGrid writes header and rows with tablewriter: left-aligned
 // columns, no borders, cells as given (never wrapped).
 func writeGrid(w io.Writer, header []string, rows [][]string) error {
+	// tablewriter keeps the table it draws, and its rendering, in memory
+	// several times over: a table of a part of the rows at a time keeps
+	// fsdiff --all of a large root from taking gigabytes and most of its
+	// time in the garbage collector. The cells are padded to their
+	// columns' widths (Grid.Write), so the parts line up.
+	const part = 4096
+	for start := 0; start == 0 || start < len(rows); start += part {
+		var h []string
+		if start == 0 {
+			h = header
+		}
+		if err := writeGridPart(w, h, rows[start:min(start+part, len(rows))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeGridPart(w io.Writer, header []string, rows [][]string) error {
 	var buf bytes.Buffer
 	t := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
@@ -296,7 +330,9 @@ func writeGrid(w io.Writer, header []string, rows [][]string) error {
 			Behavior: tw.Behavior{TrimSpace: tw.Off},
 		}),
 	)
-	t.Header(header)
+	if header != nil {
+		t.Header(header)
+	}
 	if err := t.Bulk(rows); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package tables
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -132,5 +133,32 @@ func TestGridColor(t *testing.T) {
 	}
 	if sgr.ReplaceAllString(painted.String(), "") != plain.String() {
 		t.Errorf("painting moved the columns:\n%s\n%s", painted.String(), plain.String())
+	}
+}
+
+// TestGridLargeAlignsParts: a table is drawn a part of the rows at a time;
+// the parts line up even when a column's widest cell is in the last part.
+func TestGridLargeAlignsParts(t *testing.T) {
+	g := Grid{Columns: []Column{{Header: "A"}, {Header: "B"}}}
+	for i := range 10_000 {
+		a := "x"
+		if i == 9_999 {
+			a = "the widest cell, last"
+		}
+		g.Rows = append(g.Rows, []string{a, "b" + strconv.Itoa(i)})
+	}
+	var b strings.Builder
+	if err := g.Write(&b, Layout{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 10_001 {
+		t.Fatalf("%d lines, want 10001", len(lines))
+	}
+	want := len("the widest cell, last") + len(gap)
+	for i, l := range lines {
+		if k := strings.IndexByte(l, 'b'); (i > 0 && k != want) || (i == 0 && strings.IndexByte(l, 'B') != want) {
+			t.Fatalf("line %d: second column at %d, want %d: %q", i, k, want, l)
+		}
 	}
 }
