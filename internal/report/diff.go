@@ -215,13 +215,7 @@ func WriteDiff(w io.Writer, rows []DiffRow, opts DiffOptions) error {
 		}
 	case Paths:
 		for _, r := range rows {
-			if opts.Null {
-				bw.WriteString(r.Path)
-				bw.WriteByte(0)
-			} else {
-				bw.WriteString(names.Escape(r.Path))
-				bw.WriteByte('\n')
-			}
+			writePath(bw, r.Path, opts.Null)
 		}
 	default:
 		return fmt.Errorf("unknown format %q", opts.Format)

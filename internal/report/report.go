@@ -82,14 +82,7 @@ func Write(w io.Writer, audit Audit, entries classify.Entries, opts Options) err
 		}
 	case Paths:
 		for i := range entries.Len() {
-			e := entries.At(i)
-			if opts.Null {
-				bw.WriteString(e.Path)
-				bw.WriteByte(0)
-			} else {
-				bw.WriteString(names.Escape(e.Path))
-				bw.WriteByte('\n')
-			}
+			writePath(bw, entries.At(i).Path, opts.Null)
 		}
 	default:
 		return fmt.Errorf("unknown format %q", opts.Format)
@@ -98,6 +91,18 @@ func Write(w io.Writer, audit Audit, entries classify.Entries, opts Options) err
 		return err
 	}
 	return bw.Flush()
+}
+
+// writePath writes a path of --format paths: escaped on a line, or raw
+// and NUL-terminated (-0).
+func writePath(w *bufio.Writer, p string, null bool) {
+	if null {
+		w.WriteString(p)
+		w.WriteByte(0)
+		return
+	}
+	w.WriteString(names.Escape(p))
+	w.WriteByte('\n')
 }
 
 // writeTSV writes category, kind, type, size and path, tab-separated,
