@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/clipperhouse/displaywidth"
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
@@ -56,7 +57,13 @@ const gap = "  "
 // Write draws t fitted to l.Width: each column as wide as its widest cell
 // unless the lines would not fit, in which case the columns that give way
 // first are narrowed and their cells cut with "…".
+// Cells are made printable first (see Printable), in place.
 func (t *Grid) Write(w io.Writer, l Layout) error {
+	for _, r := range t.Rows {
+		for j, c := range r {
+			r[j] = Printable(c)
+		}
+	}
 	cells := append([][]string{headers(t.Columns)}, t.Rows...)
 	widths := fitColumns(t.Columns, cells, l.Width)
 	header := make([]string, len(t.Columns))
@@ -362,3 +369,34 @@ func trimEnd(line []byte) []byte {
 	}
 	return line
 }
+
+// Printable returns s with its control characters (C0, DEL, C1) written
+// as \xNN: a reason from a report of another host or a rule file is text
+// to show, and an escape sequence in it must not reach the terminal (set
+// its title, clear it) nor a newline split a row. Names are escaped by
+// names.Escape before they get here and hold none.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r >= 0x7f && r <= 0x9f }

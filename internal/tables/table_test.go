@@ -162,3 +162,20 @@ func TestGridLargeAlignsParts(t *testing.T) {
 		}
 	}
 }
+
+// TestGridPrintable: a cell's control characters (an escape sequence, a
+// newline) are shown, not sent to the terminal: a reason from another
+// host's report must not set the terminal's title nor split a row.
+func TestGridPrintable(t *testing.T) {
+	g := Grid{Columns: []Column{{Header: "PATH"}, {Header: "REASON"}},
+		Rows: [][]string{{"/a", "\x1b]0;pwned\x07\x1b[2Jgone\nnext line\u009b1m \xff kept"}}}
+	var b strings.Builder
+	if err := g.Write(&b, Layout{}); err != nil {
+		t.Fatal(err)
+	}
+	// (tablewriter shows a byte that is not UTF-8 as U+FFFD.)
+	want := "PATH  REASON\n/a    \\x1b]0;pwned\\x07\\x1b[2Jgone\\x0anext line\\x9b1m \ufffd kept\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+}
