@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/tables"
@@ -99,6 +100,9 @@ func readSaved(name string) (*report.Saved, error) {
 		return nil, inputError{"diff", fmt.Errorf("reading a report: %w", err)}
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, inputError{"diff", fmt.Errorf("reading a report: %q: %w", name, syscall.EISDIR)}
+	}
 	s, err := report.ReadAudit(f, report.SavedLimits)
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", name, err)

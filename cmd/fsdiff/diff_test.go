@@ -47,7 +47,7 @@ func TestDiffSchema(t *testing.T) {
 		validate(t, "diff.schema.json", out, false)
 		out, _, _ = fsdiff(t, append([]string{"diff", "--format", "ndjson"}, args...)...)
 		for line := range strings.Lines(out) {
-			validate(t, "diff.schema.json#/$defs/difference", line, false)
+			validate(t, "diff.schema.json#/$defs/record", line, false)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"syscall"
 
 	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/persist"
@@ -130,7 +131,7 @@ func hint(err error) string {
 		return fmt.Sprintf("fsdiff diff reads reports of at most %d GiB and %d changes, %d MiB for one change: this file is larger, or no report", report.SavedLimits.Size>>30, report.SavedLimits.Changes, report.SavedLimits.Value>>20)
 	case errors.Is(err, fs.ErrExist):
 		return "pass --force to replace it"
-	case errors.As(err, &input) && errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &input) && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR)):
 		return inputHints[input.what]
 	case errors.As(err, &auditInput) && errors.Is(err, fs.ErrNotExist):
 		return inputHints[auditInputs[auditInput.Input]]

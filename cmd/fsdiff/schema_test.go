@@ -76,7 +76,7 @@ func TestSchemaEnums(t *testing.T) {
 		"suggest.schema.json":      {suggestSchema},
 		"rules.schema.json":        {rulesSchema},
 		"watch.schema.json":        {watchSchema},
-		"diff.schema.json":         {report.DiffSchema},
+		"diff.schema.json":         {report.DiffSchema, report.DiffRecordSchema},
 	}
 	files, err := filepath.Glob("../../docs/*.schema.json")
 	if err != nil {

@@ -21,6 +21,10 @@ import (
 // disappears, not when one is added.
 const DiffSchema = "fsdiff-diff/1"
 
+// DiffRecordSchema names the version of a line of fsdiff diff --format
+// ndjson.
+const DiffRecordSchema = "fsdiff-difference/1"
+
 // Difference is how an anchor (or, by path, a path) differs from one
 // report to the next. Differences are ordered for reports: what is new
 // first.
@@ -67,11 +71,11 @@ func (r DiffRow) Side() *DiffSide { return cmp.Or(r.New, r.Old) }
 // only if the priority differs); the others pair up in category order as
 // changed, and what is left appeared or disappeared. Rows come sorted:
 // appeared, changed, disappeared, then by category, then by path.
-func Diff(old, new []classify.Entry, byPath bool) []DiffRow {
-	sides := func(entries []classify.Entry) map[string][]DiffSide {
+func Diff(old, new classify.Entries, byPath bool) []DiffRow {
+	sides := func(entries classify.Entries) map[string][]DiffSide {
 		m := map[string][]DiffSide{}
 		if byPath {
-			for _, e := range entries {
+			for e := range classify.All(entries) {
 				s := DiffSide{Verdict: e.Verdict, Files: 1}
 				if e.Type == change.File {
 					s.Bytes = e.Size
@@ -79,7 +83,7 @@ func Diff(old, new []classify.Entry, byPath bool) []DiffRow {
 				m[e.Path] = append(m[e.Path], s)
 			}
 		} else {
-			for _, g := range Group(classify.Slice(entries)) {
+			for _, g := range Group(entries) {
 				m[g.Anchor] = append(m[g.Anchor], DiffSide{Verdict: g.Verdict, Files: g.Files, Bytes: g.Size})
 			}
 		}
@@ -209,7 +213,8 @@ func WriteDiff(w io.Writer, rows []DiffRow, opts DiffOptions) error {
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		for _, r := range rows {
-			if err := enc.Encode(rowJSON(r)); err != nil {
+			// Each record says its version: a line is read on its own.
+			if err := enc.Encode(diffRecordJSON{DiffRecordSchema, rowJSON(r)}); err != nil {
 				return err
 			}
 		}
@@ -270,6 +275,12 @@ type diffSideJSON struct {
 	Source   names.String `json:"source"`
 	Paths    int          `json:"paths"`
 	Bytes    int64        `json:"bytes"`
+}
+
+// diffRecordJSON is a line of fsdiff diff --format ndjson.
+type diffRecordJSON struct {
+	Schema string `json:"schema"`
+	diffRowJSON
 }
 
 func rowJSON(r DiffRow) diffRowJSON {

@@ -49,7 +49,7 @@ func TestDiff(t *testing.T) {
 		return fmt.Sprintf("%s %q %s %s", r.Difference, r.Path, side(r.Old), side(r.New))
 	}
 	var got []string
-	for _, r := range Diff(old, new, false) {
+	for _, r := range Diff(classify.Slice(old), classify.Slice(new), false) {
 		got = append(got, row(r))
 	}
 	want := []string{
@@ -66,7 +66,7 @@ func TestDiff(t *testing.T) {
 	}
 
 	got = got[:0]
-	for _, r := range Diff(old, new, true) {
+	for _, r := range Diff(classify.Slice(old), classify.Slice(new), true) {
 		got = append(got, row(r))
 	}
 	want = []string{
@@ -83,7 +83,7 @@ func TestDiff(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Diff by path:\n%q\nwant\n%q", got, want)
 	}
-	if rows := Diff(new, new, false); len(rows) != 0 {
+	if rows := Diff(classify.Slice(new), classify.Slice(new), false); len(rows) != 0 {
 		t.Errorf("a report differs from itself: %v", rows)
 	}
 
@@ -98,7 +98,7 @@ func TestDiff(t *testing.T) {
 		sockets = append(sockets, detector(fmt.Sprintf("/var/lib/s%02d/a", i), change.Socket, "socket"), detector(fmt.Sprintf("/var/lib/s%02d/b", i), change.Socket, "socket"))
 	}
 	for range 50 {
-		rows := Diff(nil, sockets, false)
+		rows := Diff(classify.Slice(nil), classify.Slice(sockets), false)
 		if len(rows) != 42 || rows[0].Path != "/var/lib/s" || rows[0].New.Rule != "fifo" || rows[1].New.Rule != "socket" {
 			t.Fatalf("rows %+v, want the fifos' then the sockets' at /var/lib/s", rows[:2])
 		}

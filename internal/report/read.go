@@ -29,12 +29,12 @@ var (
 // Saved is an audit report read back: what Write wrote as JSON.
 type Saved struct {
 	Audit   Audit
-	Entries []classify.Entry // in the document's order: report order for what fsdiff wrote
+	Entries *classify.List // in the document's order: report order for what fsdiff wrote
 }
 
-// Limits bound what ReadAudit reads, and so the memory it takes: about
-// Changes times 350 bytes (an entry, its path, the slice's slack), plus
-// Value.
+// Limits bound what ReadAudit reads, and so the memory it takes: the
+// changes as a classify.List (56 bytes each, their names, each distinct
+// verdict once), at most Size bytes of names, plus Value.
 type Limits struct {
 	Size    int64 // bytes of the document
 	Value   int64 // bytes of one member or change: it is held whole before it is decoded
@@ -42,12 +42,11 @@ type Limits struct {
 }
 
 // SavedLimits are the limits of fsdiff diff: reports of the 3 million
-// changed paths SPEC §8 scales to (about 600 bytes each) fit, and two of
-// them take at most about 3 GB of memory.
+// changed paths SPEC §8 scales to (about 600 bytes of JSON each) fit.
 var SavedLimits = Limits{Size: 4 << 30, Value: 16 << 20, Changes: 4_000_000}
 
 // ReadAudit reads an audit report (Write with Format JSON) strictly: a
-// JSON object whose first member is "schema": SchemaVersion, every change
+// JSON object whose first member is "schema": AuditSchema, every change
 // with a valid path, kind, type and category, nothing after the document.
 // Members it does not know are skipped (a version may add some). A
 // document beyond a limit is ErrTooLarge, however long it is. Names come
@@ -99,7 +98,6 @@ func readAudit(dec *json.Decoder, maxChanges int) (*Saved, error) {
 	}
 
 	s := &Saved{}
-	strs := interned{}
 	seen := map[string]bool{"schema": true}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -108,7 +106,7 @@ func readAudit(dec *json.Decoder, maxChanges int) (*Saved, error) {
 		}
 		key, _ := tok.(string)
 		if seen[key] {
-			return nil, notAudit("%q twice", key)
+			return nil, notAudit("%s twice", quoted(key))
 		}
 		seen[key] = true
 		switch key {
@@ -122,7 +120,7 @@ func readAudit(dec *json.Decoder, maxChanges int) (*Saved, error) {
 				s.Audit.Source = src.info()
 			}
 		case "changes":
-			s.Entries, err = readChanges(dec, strs, maxChanges)
+			s.Entries, err = readChanges(dec, maxChanges)
 		default:
 			err = dec.Decode(new(json.RawMessage))
 		}
@@ -147,23 +145,50 @@ func readAudit(dec *json.Decoder, maxChanges int) (*Saved, error) {
 	return s, nil
 }
 
-// checkSchema accepts the schema this fsdiff writes, and says what a
-// document with another one is.
+// checkSchema accepts the schema this fsdiff writes, and the number 1
+// that fsdiff wrote before its outputs named their schemas (the same
+// document), and says what a document with another one is. What it
+// quotes of the document is cut short: the value is hostile input.
 func checkSchema(raw json.RawMessage) error {
+	if n := json.Number(""); json.Unmarshal(raw, &n) == nil {
+		if n == "1" {
+			return nil
+		}
+		return fmt.Errorf("%w: schema %s; this fsdiff reads schema %q", ErrSchema, clip(string(n)), AuditSchema)
+	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
-		return fmt.Errorf("%w: schema %s", ErrNotAudit, raw)
+		return fmt.Errorf("%w: schema %s", ErrNotAudit, clip(string(raw)))
 	}
 	switch {
 	case s == AuditSchema:
 		return nil
 	case strings.HasPrefix(s, "fsdiff-audit/"):
-		return fmt.Errorf("%w: schema %q; this fsdiff reads schema %q", ErrSchema, s, AuditSchema)
+		return fmt.Errorf("%w: schema %s; this fsdiff reads schema %q", ErrSchema, quoted(s), AuditSchema)
 	case strings.HasPrefix(s, "fsdiff-check/"):
-		return fmt.Errorf("%w: it is a check report (schema %q)", ErrNotAudit, s)
+		return fmt.Errorf("%w: it is a check report (schema %s)", ErrNotAudit, quoted(s))
 	}
-	return fmt.Errorf("%w: schema %q", ErrNotAudit, s)
+	return fmt.Errorf("%w: schema %s", ErrNotAudit, quoted(s))
 }
+
+// quoted quotes a string of the document for an error message, and clip
+// cuts a raw JSON value: a member of a hostile document may be megabytes
+// long, and an error shows 64 bytes of it.
+func quoted(s string) string {
+	if len(s) <= maxShown {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxShown]) + "…"
+}
+
+func clip(raw string) string {
+	if len(raw) <= maxShown {
+		return raw
+	}
+	return strconv.Quote(raw[:maxShown]) + "…"
+}
+
+const maxShown = 64
 
 // sourceJSON is the "source" member (appendInfoJSON).
 type sourceJSON struct {
@@ -208,66 +233,65 @@ type entryJSON struct {
 	Source   names.String  `json:"source"`
 }
 
-func readChanges(dec *json.Decoder, strs interned, max int) ([]classify.Entry, error) {
+func readChanges(dec *json.Decoder, max int) (*classify.List, error) {
 	if tok, err := dec.Token(); err != nil {
 		return nil, err
 	} else if tok != json.Delim('[') {
 		return nil, fmt.Errorf("%w: \"changes\" is not an array (at byte %d)", ErrNotAudit, dec.InputOffset())
 	}
-	var entries []classify.Entry
+	entries := &classify.List{}
 	for dec.More() {
-		if len(entries) == max {
+		if entries.Len() == max {
 			return nil, fmt.Errorf("%w: more than %d changes", ErrTooLarge, max)
 		}
 		var j entryJSON
 		if err := dec.Decode(&j); err != nil && !readError(err) {
-			return nil, fmt.Errorf("%w: change %d: %v (at byte %d)", ErrNotAudit, len(entries)+1, err, dec.InputOffset())
+			return nil, fmt.Errorf("%w: change %d: %v (at byte %d)", ErrNotAudit, entries.Len()+1, err, dec.InputOffset())
 		} else if err != nil {
 			return nil, err
 		}
-		e, err := j.entry(strs)
+		e, err := j.entry()
 		if err != nil {
-			return nil, fmt.Errorf("%w: change %d: %v (at byte %d)", ErrNotAudit, len(entries)+1, err, dec.InputOffset())
+			return nil, fmt.Errorf("%w: change %d: %v (at byte %d)", ErrNotAudit, entries.Len()+1, err, dec.InputOffset())
 		}
-		entries = append(entries, e)
+		entries.Append(e.Change, e.Verdict)
 	}
 	_, err := dec.Token() // the closing bracket
 	return entries, err
 }
 
-func (j *entryJSON) entry(strs interned) (classify.Entry, error) {
+func (j *entryJSON) entry() (classify.Entry, error) {
 	var e classify.Entry
 	if j.Path == nil || !strings.HasPrefix(string(*j.Path), "/") {
 		return e, errors.New("no absolute path")
 	}
 	var ok bool
 	if e.Kind, ok = change.ParseKind(j.Kind); !ok {
-		return e, fmt.Errorf("kind %q", j.Kind)
+		return e, fmt.Errorf("kind %s", quoted(j.Kind))
 	}
 	if j.Type == nil {
 		return e, errors.New("no type")
 	}
 	if e.Type, ok = change.ParseType(*j.Type); !ok {
-		return e, fmt.Errorf("type %q", *j.Type)
+		return e, fmt.Errorf("type %s", quoted(*j.Type))
 	}
 	if e.Category, ok = classify.ParseCategory(j.Category); !ok {
-		return e, fmt.Errorf("category %q", j.Category)
+		return e, fmt.Errorf("category %s", quoted(j.Category))
 	}
 	if j.Priority != nil {
 		if e.Priority, ok = classify.ParsePriority(*j.Priority); !ok || !e.Category.Meaning().Prioritized {
-			return e, fmt.Errorf("priority %q of a %s verdict", *j.Priority, e.Category)
+			return e, fmt.Errorf("priority %s of a %s verdict", quoted(*j.Priority), e.Category)
 		}
 	}
 	mode, err := strconv.ParseUint(j.Mode, 8, 32)
 	if err != nil {
-		return e, fmt.Errorf("mode %q", j.Mode)
+		return e, fmt.Errorf("mode %s", quoted(j.Mode))
 	}
 	e.Path, e.Size, e.Mode, e.UID, e.GID, e.MTime = string(*j.Path), j.Size, uint32(mode), j.UID, j.GID, j.MTime
 	e.Target, e.Origin, e.Inode, e.Nlink = string(j.Target), string(j.Origin), j.Inode, j.Nlink
-	// A report repeats its rules' words and its anchors for every entry:
-	// keep each once.
-	e.Anchor, e.Rule, e.Pattern = strs.get(j.Anchor), strs.get(j.Rule), strs.get(j.Pattern)
-	e.Reason, e.Source = strs.get(j.Reason), strs.get(j.Source)
+	// classify.List keeps each verdict once, and an anchor as a length.
+	e.Anchor, e.Rule, e.Pattern = string(j.Anchor), string(j.Rule), string(j.Pattern)
+	e.Reason, e.Source = string(j.Reason), string(j.Source)
 	return e, nil
 }
 
@@ -277,16 +301,6 @@ func (j *entryJSON) entry(strs interned) (classify.Entry, error) {
 func readError(err error) bool {
 	var syntax *json.SyntaxError
 	return errors.As(err, &syntax) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrTooLarge)
-}
-
-type interned map[string]string
-
-func (m interned) get(s names.String) string {
-	if v, ok := m[string(s)]; ok {
-		return v
-	}
-	m[string(s)] = string(s)
-	return string(s)
 }
 
 // limitedReader stops a document beyond the limits: it reads at most

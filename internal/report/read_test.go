@@ -51,7 +51,8 @@ func writeSaved(t *testing.T, entries []classify.Entry) []byte {
 // exactly: every field of every entry, names byte for byte.
 func TestReadAuditRoundTrip(t *testing.T) {
 	entries := savedEntries()
-	s, err := ReadAudit(bytes.NewReader(writeSaved(t, entries)), SavedLimits)
+	saved := writeSaved(t, entries)
+	s, err := ReadAudit(bytes.NewReader(saved), SavedLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +60,11 @@ func TestReadAuditRoundTrip(t *testing.T) {
 		s.Audit.Source.BaselineGeneration != 8 || len(s.Audit.Source.Decisions) != 2 || s.Audit.Source.Decisions[1] != "d\n2" {
 		t.Errorf("audit %+v", s.Audit)
 	}
-	if len(s.Entries) != len(entries) {
-		t.Fatalf("%d entries, want %d", len(s.Entries), len(entries))
+	if s.Entries.Len() != len(entries) {
+		t.Fatalf("%d entries, want %d", s.Entries.Len(), len(entries))
 	}
 	for i, want := range entries {
-		got := s.Entries[i]
+		got := s.Entries.At(i)
 		if !got.MTime.Equal(want.MTime) {
 			t.Errorf("%q: mtime %v, want %v", want.Path, got.MTime, want.MTime)
 		}
@@ -79,8 +80,13 @@ func TestReadAuditRoundTrip(t *testing.T) {
 	}
 	doc := `{"schema": "fsdiff-audit/1", "fsdiff_version": "", "time": "2026-01-01T00:00:00Z", "source": {}, "changes": [` +
 		strings.Join(strings.Split(strings.TrimSuffix(nd.String(), "\n"), "\n"), ",") + "]}"
-	if s, err := ReadAudit(strings.NewReader(doc), SavedLimits); err != nil || len(s.Entries) != len(entries) || s.Entries[3].Path != entries[3].Path {
+	if s, err := ReadAudit(strings.NewReader(doc), SavedLimits); err != nil || s.Entries.Len() != len(entries) || s.Entries.At(3).Path != entries[3].Path {
 		t.Errorf("document of NDJSON lines: %v", err)
+	}
+	// What fsdiff wrote before its outputs named their schemas reads too.
+	old := strings.Replace(string(saved), `"schema": "fsdiff-audit/1"`, `"schema": 1`, 1)
+	if s, err := ReadAudit(strings.NewReader(old), SavedLimits); err != nil || s.Entries.Len() != len(entries) {
+		t.Errorf(`a report of "schema": 1: %v`, err)
 	}
 }
 
@@ -109,7 +115,9 @@ func TestReadAuditHostile(t *testing.T) {
 		{"check report", `{"schema": "fsdiff-check/1", "passed": true}`, ErrNotAudit, `a check report (schema "fsdiff-check/1")`},
 		{"NDJSON", `{"path":"/a","kind":"created"}` + "\n" + `{"path":"/b"}`, ErrNotAudit, `first member is not "schema"`},
 		{"next version", change(`"schema": "fsdiff-audit/1",`, `"schema": "fsdiff-audit/2",`), ErrSchema, `schema "fsdiff-audit/2"; this fsdiff reads schema "fsdiff-audit/1"`},
-		{"schema as a number", `{"schema": 1}`, ErrNotAudit, `schema 1`},
+		{"schema of a number not 1", `{"schema": 3}`, ErrSchema, `schema 3; this fsdiff reads schema "fsdiff-audit/1"`},
+		{"long schema", `{"schema": "` + strings.Repeat("x", 1<<20) + `"}`, ErrNotAudit, `schema "` + strings.Repeat("x", 64) + `"…`},
+		{"long member twice", `{"schema": "fsdiff-audit/1", "` + strings.Repeat("y", 1<<20) + `": 1, "` + strings.Repeat("y", 1<<20) + `": 1}`, ErrNotAudit, `"` + strings.Repeat("y", 64) + `"… twice`},
 		{"schema of another kind", `{"schema": {"v": 1}}`, ErrNotAudit, `schema {"v": 1}`},
 		{"no changes", `{"schema": "fsdiff-audit/1", "fsdiff_version": "", "time": "2026-01-01T00:00:00Z", "source": {}}`, ErrNotAudit, `no "changes"`},
 		{"changes twice", change(`"changes": [`, `"changes": [], "changes": [`), ErrNotAudit, `"changes" twice`},
