@@ -62,8 +62,9 @@ func (p *progress) draw(now time.Time) {
 	if elapsed < progressDelay {
 		return
 	}
-	n := p.read.Load()
-	fmt.Fprintf(p.w, "\r\033[Kfsdiff: scanning: %d entries read, %.0f/s", n, float64(n)/elapsed.Seconds())
+	// It counts changes as the audit receives them: a btrfs source finds
+	// them all before it hands over the first, so the time says it works.
+	fmt.Fprintf(p.w, "\r\033[Kfsdiff: scanning, %d s: %d changes found", int(elapsed.Seconds()), p.read.Load())
 	p.shown = true
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // TestProgressLine draws the progress line with its own clock: nothing
-// in the first second, then entries read and the rate, erased before
+// in the first second, then the time and the changes found, erased before
 // anything else is written and when the scan ends.
 func TestProgressLine(t *testing.T) {
 	var b bytes.Buffer
@@ -22,7 +22,7 @@ func TestProgressLine(t *testing.T) {
 	}
 	p.read.Store(3000)
 	p.draw(start.Add(2 * time.Second))
-	if got, want := b.String(), "\r\x1b[Kfsdiff: scanning: 3000 entries read, 1500/s"; got != want {
+	if got, want := b.String(), "\r\x1b[Kfsdiff: scanning, 2 s: 3000 changes found"; got != want {
 		t.Fatalf("line %q, want %q", got, want)
 	}
 	b.Reset()
@@ -46,7 +46,7 @@ func TestProgressRun(t *testing.T) {
 	ticks <- start.Add(5 * time.Second)
 	close(stop)
 	<-done
-	if got, want := b.String(), "\r\x1b[Kfsdiff: scanning: 10 entries read, 2/s\r\x1b[K"; got != want {
+	if got, want := b.String(), "\r\x1b[Kfsdiff: scanning, 5 s: 10 changes found\r\x1b[K"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
 }

@@ -69,3 +69,19 @@ func TestStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestStringsStartSmall: an arena of a few names takes a few kilobytes,
+// not a megabyte (the send source makes one per hard-linked inode).
+func TestStringsStartSmall(t *testing.T) {
+	var a Strings
+	a.Add("/etc/machine-id")
+	if n := cap(a.chunks[0]); n > firstChunk {
+		t.Errorf("first chunk of %d bytes for one name", n)
+	}
+	for range 100_000 {
+		a.Add("/var/lib/some/longer/name")
+	}
+	if n := cap(a.chunks[len(a.chunks)-1]); n != stringsChunk {
+		t.Errorf("chunks grow to %d bytes, want %d", n, stringsChunk)
+	}
+}

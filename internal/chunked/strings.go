@@ -20,7 +20,7 @@ type Strings struct {
 // empty strings.
 type Span uint64
 
-const stringsChunk = 1 << 20
+const firstChunk, stringsChunk = 4 << 10, 1 << 20
 
 // Add stores parts next to each other and returns where they start; Get
 // reads part k back.
@@ -47,14 +47,16 @@ func (a *Strings) AddBytes(b []byte) Span {
 	return sp
 }
 
-// room returns the chunk to append n bytes to.
+// room returns the chunk to append n bytes to. Chunks start small and
+// double up to stringsChunk: an arena may hold a few names (the send
+// source makes one per hard-linked inode) or millions.
 func (a *Strings) room(n int) *[]byte {
 	if a.chunks == nil {
-		a.chunks = [][]byte{make([]byte, 1, stringsChunk)} // empty strings at Span 0
+		a.chunks = [][]byte{make([]byte, 1, max(firstChunk, n+1))} // empty strings at Span 0
 	}
 	c := &a.chunks[len(a.chunks)-1]
 	if cap(*c)-len(*c) < n {
-		a.chunks = append(a.chunks, make([]byte, 0, max(stringsChunk, n)))
+		a.chunks = append(a.chunks, make([]byte, 0, max(min(2*cap(*c), stringsChunk), n)))
 		c = &a.chunks[len(a.chunks)-1]
 	}
 	return c

@@ -72,9 +72,11 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 			return err
 		}
 	}
-	// Candidates are emitted in order and their records freed as it goes,
-	// so that what the caller keeps of each change takes their place; only
-	// the names of directories stay, for the paths of their entries.
+	// Candidates are emitted in order, and their records and name indexes
+	// freed as it goes, so that what the caller keeps of each change takes
+	// their place; the name bytes (g.strs, a tenth of the sweep's memory)
+	// stay until the scan returns, and directories' names stay in dirRefs
+	// for the paths of their entries.
 	g.dirRefs = map[uint64]storedRef{}
 	for i := range g.inodes.Len() {
 		if in := g.inodes.At(i); in.item.mode&unix.S_IFMT == unix.S_IFDIR && in.count == 1 {

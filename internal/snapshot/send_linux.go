@@ -15,7 +15,6 @@ import (
 
 	"github.com/dennwc/btrfs"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
-	"github.com/fsdiff-nix/fsdiff/internal/chunked"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot/sendstream"
 	"golang.org/x/sys/unix"
 )
@@ -176,8 +175,7 @@ func (o *opener) writableRoot() (string, error) {
 func linkNames(snap *os.File) func(ino uint64) ([]string, error) {
 	g := &generationScan{root: snap, dirs: map[uint64]string{}}
 	return func(ino uint64) ([]string, error) {
-		in := &inode{ino: ino}
-		g.names, g.strs = chunked.List[storedRef]{}, chunked.Strings{} // in is the only inode this scan keeps names of
+		in := &inode{ino: ino} // its names are appended to the scan's: a few bytes each, kept for the scan's life
 		if err := g.fetchNames(in); err != nil {
 			return nil, err
 		}

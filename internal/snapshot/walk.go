@@ -136,9 +136,9 @@ type walker struct {
 	sem  chan struct{} // bounds the directories read at once
 	wg   sync.WaitGroup
 
-	// Each directory's changes are one batch, sent to out. Deleted and
-	// created entries that may pair up as renames go to moves, emitted
-	// when the walk is over.
+	// Each directory's changes are one batch, sent to out. Against a
+	// snapshot, deleted and created entries that may pair up as renames go
+	// to moves, emitted when the walk is over.
 	out      chan batch
 	mu       sync.Mutex
 	moves    []change.Change
@@ -152,7 +152,10 @@ func (w *walker) flush(b batch) {
 	if len(b) == 0 {
 		return
 	}
-	if w.base != nil {
+	// A baseline on the root's own device is no snapshot of it: an inode
+	// in both trees has two links, which never pair up (pairRenames), so
+	// its batches need not wait.
+	if w.base != nil && w.base.dev != w.root.dev {
 		rest := b[:0]
 		w.mu.Lock()
 		for _, c := range b {

@@ -18,7 +18,10 @@ import (
 func Audit(w io.Writer, entries classify.Entries, all bool, l Layout) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var g Grid
-	anchors := report.Group(entries)
+	var anchors []report.Row // the rows, or with all what the summary counts
+	if !all || l.Summary {
+		anchors = report.Group(entries)
+	}
 	if all {
 		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "KIND"}, {Header: "TYPE"}, {Header: "SIZE"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "REASON", Give: 1}}
 		for i := range entries.Len() {
