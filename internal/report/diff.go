@@ -80,7 +80,15 @@ func Diff(old, new classify.Entries, byPath bool) []DiffRow {
 				if e.Type == change.File {
 					s.Bytes = e.Size
 				}
-				m[e.Path] = append(m[e.Path], s)
+				// A path deleted and created again is one path of its
+				// category, as an anchor is one row.
+				ss := m[e.Path]
+				if i := slices.IndexFunc(ss, func(o DiffSide) bool { return o.Category == s.Category && o.Priority == s.Priority }); i >= 0 {
+					ss[i].Files++
+					ss[i].Bytes += s.Bytes
+					continue
+				}
+				m[e.Path] = append(ss, s)
 			}
 		} else {
 			for _, g := range Group(entries) {

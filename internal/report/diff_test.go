@@ -104,3 +104,18 @@ func TestDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffPathTwice: path by path, a path deleted and created again in
+// one report (two entries of one category) is the same path as the one
+// entry of the other report: no difference.
+func TestDiffPathTwice(t *testing.T) {
+	e := func(k change.Kind) classify.Entry {
+		return classify.Entry{Change: change.Change{Path: "/var/lib/x", Kind: k, Type: change.File},
+			Verdict: classify.Verdict{Category: classify.Unknown, Anchor: "/var/lib/x"}}
+	}
+	old := classify.Slice{e(change.Deleted), e(change.Created)}
+	new := classify.Slice{e(change.Created)}
+	if rows := Diff(old, new, true); len(rows) != 0 {
+		t.Errorf("rows %+v, want none", rows)
+	}
+}
