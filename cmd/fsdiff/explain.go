@@ -99,7 +99,7 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 			typ = "type unknown" // a saved stream that does not say
 		}
 		b.WriteString(tables.Cut(names.Escape(p), l.Width-len(typ)-3, true) + " (" + typ + ")\n")
-		verdict := fmt.Sprintf("  %s%s, anchor ", v.Category, priority(v.Priority))
+		verdict := "  " + tables.Category(v) + ", anchor "
 		anchor := tables.Cut(names.Escape(v.Anchor), l.Width-len(verdict), true)
 		line(strings.Replace(verdict, v.Category.String(), paint(v.Category, v.Category.String()), 1) + anchor)
 		prose("  reason: ", v.Reason)
@@ -131,11 +131,4 @@ func runExplain(ctx context.Context, o *explainOptions, paths []string, stdout, 
 		return err
 	}
 	return tables.WriteLines(stdout, []string{"", "Next: a user rule decides differently (README, \"Rules\"); fsdiff rules lists every rule."}, l.Width)
-}
-
-func priority(p classify.Priority) string {
-	if p == classify.NoPriority {
-		return ""
-	}
-	return " (" + p.String() + ")"
 }

@@ -26,13 +26,13 @@ func Audit(w io.Writer, entries classify.Entries, all bool, l Layout) error {
 		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "KIND"}, {Header: "TYPE"}, {Header: "SIZE"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "REASON", Give: 1}}
 		for i := range entries.Len() {
 			e := entries.At(i)
-			g.Rows = append(g.Rows, []string{category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), e.Reason})
+			g.Rows = append(g.Rows, []string{Category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), e.Reason})
 			g.Categories = append(g.Categories, e.Category)
 		}
 	} else {
 		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "SIZE"}, {Header: "REASON", Give: 1}}
 		for _, r := range anchors {
-			g.Rows = append(g.Rows, []string{category(r.Verdict), names.Escape(r.Anchor), strconv.Itoa(r.Files), humanSize(r.Size), r.Reason})
+			g.Rows = append(g.Rows, []string{Category(r.Verdict), names.Escape(r.Anchor), strconv.Itoa(r.Files), humanSize(r.Size), r.Reason})
 			g.Categories = append(g.Categories, r.Category)
 		}
 	}
@@ -82,8 +82,8 @@ func auditSummary(entries classify.Entries, anchors []report.Row, all, color boo
 	return append(lines, "Next: "+strings.Join(next, "; ")+".")
 }
 
-// category shows a verdict's category with its priority.
-func category(v classify.Verdict) string {
+// Category shows a verdict's category with its priority: "persist (critical)".
+func Category(v classify.Verdict) string {
 	if v.Priority == classify.NoPriority {
 		return v.Category.String()
 	}

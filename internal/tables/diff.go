@@ -25,7 +25,7 @@ func Diff(w io.Writer, rows []report.DiffRow, all bool, l Layout) error {
 		if s == nil {
 			return "-"
 		}
-		return category(s.Verdict)
+		return Category(s.Verdict)
 	}
 	g := Grid{CategoryColumn: 3, Columns: []Column{{Header: "DIFFERENCE"}, {Header: "PATH", Give: 2, Middle: true},
 		{Header: "OLD"}, {Header: "NEW"}, {Header: "FILES"}, {Header: "REASON", Give: 1}}}
