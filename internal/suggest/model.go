@@ -94,7 +94,12 @@ func Build(entries classify.Entries, opts Options) Persistence {
 	owners := map[string]Owner{} // of every changed path, anchors included
 	for i, a := range classify.Anchors(entries) {
 		e := entries.At(i)
-		owners[e.Path] = Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
+		if e.Mode != 0 {
+			// Mode 0 is what a saved send stream gives an entry whose
+			// metadata it never states (a baseline file it only writes
+			// to): its owner is not known, and "0000" would be a guess.
+			owners[e.Path] = Owner{UID: e.UID, GID: e.GID, Mode: e.Mode}
+		}
 		if a == "" || e.Kind == change.Deleted { // nothing to keep of what is gone
 			continue
 		}

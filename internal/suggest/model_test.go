@@ -211,3 +211,16 @@ func TestNixGroupsUnknown(t *testing.T) {
 	}
 	checkRoundTrip(t, p)
 }
+
+// TestBuildUnstatedMode: an entry whose mode the source never stated (a
+// saved send stream's baseline file it only writes to: mode 0) is
+// proposed without owner and mode, never with mode "0000".
+func TestBuildUnstatedMode(t *testing.T) {
+	p := Build(classified(change.Change{Path: "/etc/ssh/ssh_host_ed25519_key", Kind: change.Modified, Type: change.File}), Options{Storage: "/persist", FileMode: 0o644})
+	if len(p.Files) != 1 {
+		t.Fatalf("files %+v", p.Files)
+	}
+	if f := p.Files[0]; f.Mode != "" || f.User != "" || f.Group != "" {
+		t.Errorf("file %+v: owner and mode made up", f)
+	}
+}
