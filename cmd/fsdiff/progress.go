@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// progress shows on one line of a terminal how many entries a scan has
-// read and how fast, once it has run longer than progressDelay: a cold
-// walk of a large root takes seconds. What else is written to the
+// progress shows on one line of a terminal how long a scan has run and
+// how many changes it has found, once it has run longer than
+// progressDelay: a cold walk of a large root takes seconds. What else is written to the
 // terminal while it runs goes through Write, which erases the line first.
 type progress struct {
 	mu    sync.Mutex
