@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dennwc/btrfs"
+	"github.com/fsdiff-nix/fsdiff/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
@@ -213,31 +214,16 @@ func lstat(dir int, name string) (unix.Stat_t, error) {
 }
 
 // openNoatime opens name in dir without following a symlink and without
-// updating its atime where the kernel lets it (O_NOATIME needs ownership
-// or CAP_FOWNER).
+// updating its atime where the kernel lets it.
 func openNoatime(dir int, name string, flags int) (int, error) {
-	flags |= unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(dir, name, flags|unix.O_NOATIME, 0)
-	if err == unix.EPERM {
-		fd, err = unix.Openat(dir, name, flags, 0)
-	}
-	return fd, err
+	return fdio.Open(dir, name, unix.O_NOFOLLOW|flags)
 }
 
 // readNames lists directory fd, sorted for a deterministic copy.
 func readNames(fd int) ([]string, error) {
-	dup, err := unix.Dup(fd)
-	if err != nil {
-		return nil, err
-	}
-	f := os.NewFile(uintptr(dup), "")
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
+	names, err := fdio.Names(fd)
 	slices.Sort(names)
-	return names, nil
+	return names, err
 }
 
 // walkTree calls fn for name in dir and, for a directory, for everything

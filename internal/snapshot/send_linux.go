@@ -15,6 +15,7 @@ import (
 
 	"github.com/dennwc/btrfs"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/fdio"
 	"github.com/fsdiff-nix/fsdiff/internal/snapshot/sendstream"
 	"golang.org/x/sys/unix"
 )
@@ -367,7 +368,7 @@ func (d *snapshotDir) removeLeftovers() (removed []string) {
 		return nil
 	}
 	defer unix.Flock(int(d.f.Fd()), unix.LOCK_UN)
-	names, _ := readNames(int(d.f.Fd()))
+	names, _ := fdio.Names(int(d.f.Fd()))
 	for _, name := range names {
 		if isTempSnapshotName(name) && d.removeLeftover(name) {
 			removed = append(removed, name)

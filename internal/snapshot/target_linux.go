@@ -14,6 +14,7 @@ import (
 
 	"github.com/dennwc/btrfs"
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
@@ -210,11 +211,7 @@ func (o *opener) openSubvolume(top *os.File, name string) (*os.File, error) {
 // openDir opens directory path relative to dirfd without updating its
 // atime where it may; name is how errors and the file call it.
 func openDir(dirfd int, path, name string) (*os.File, error) {
-	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOATIME|unix.O_CLOEXEC, 0)
-	if err == unix.EPERM {
-		// O_NOATIME needs ownership or CAP_FOWNER.
-		fd, err = unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	}
+	fd, err := fdio.Open(dirfd, path, unix.O_DIRECTORY)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/fdio"
 	"golang.org/x/sys/unix"
 )
 
@@ -194,14 +195,14 @@ func (w *walker) dir(rel string, fd, bfd int) {
 	}
 	var out batch
 	defer func() { w.flush(out) }()
-	names, err := readNames(fd)
+	names, err := fdio.Names(fd)
 	if err != nil {
 		w.fail(&os.PathError{Op: "read directory", Path: cmp.Or(rel, "/"), Err: err})
 		return
 	}
 	var baseNames map[string]bool
 	if bfd >= 0 {
-		bn, err := readNames(bfd)
+		bn, err := fdio.Names(bfd)
 		if err != nil {
 			w.fail(&os.PathError{Op: "read baseline directory", Path: cmp.Or(rel, "/"), Err: err})
 		}
@@ -347,7 +348,7 @@ func (w *walker) deletedTree(out batch, bfd int, name, p string) batch {
 		return out
 	}
 	defer unix.Close(fd)
-	names, err := readNames(fd)
+	names, err := fdio.Names(fd)
 	if err != nil {
 		w.fail(&os.PathError{Op: "read baseline directory", Path: p, Err: err})
 	}
@@ -399,22 +400,7 @@ func mustType(mode uint32) change.Type {
 // openDirAt opens a directory without following a symlink and, where it
 // may, without updating its atime.
 func openDirAt(dirfd int, name string) (int, error) {
-	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(dirfd, name, flags|noatime, 0)
-	if err == unix.EPERM && noatime != 0 {
-		fd, err = unix.Openat(dirfd, name, flags, 0)
-	}
-	return fd, err
-}
-
-func readNames(fd int) ([]string, error) {
-	dup, err := unix.Dup(fd)
-	if err != nil {
-		return nil, err
-	}
-	f := os.NewFile(uintptr(dup), "")
-	defer f.Close()
-	return f.Readdirnames(-1)
+	return fdio.Open(dirfd, name, unix.O_DIRECTORY|unix.O_NOFOLLOW)
 }
 
 // readlinkAt reads a symlink's target. readlink updates the link's atime
@@ -437,10 +423,7 @@ func readlinkAt(fd int, name string) string {
 // sameContent compares two regular files byte by byte through SHA-256.
 func sameContent(fd, bfd int, name string) bool {
 	hash := func(dirfd int) []byte {
-		f, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|noatime, 0)
-		if err == unix.EPERM && noatime != 0 {
-			f, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		}
+		f, err := fdio.Open(dirfd, name, unix.O_NOFOLLOW)
 		if err != nil {
 			return nil
 		}

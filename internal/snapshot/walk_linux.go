@@ -2,8 +2,6 @@ package snapshot
 
 import "golang.org/x/sys/unix"
 
-const noatime = unix.O_NOATIME
-
 // statAt stats name in dirfd ("" for dirfd itself) with statx(2), which
 // also gives the mount ID (Linux 5.8): a bind mount of a directory of the
 // same filesystem has the same device number but another mount ID.

@@ -4,8 +4,6 @@ package snapshot
 
 import "golang.org/x/sys/unix"
 
-const noatime = 0
-
 // statAt stats name in dirfd ("" for dirfd itself). Without mount IDs, the
 // walk stops at device boundaries only.
 func statAt(dirfd int, name string) (stat, error) {
