@@ -19,10 +19,12 @@ COLD=${COLD:-0}
 GO=${GO:-go}
 TARGET=5 # SPEC §8: fsdiff at least 5x faster than fs-diff.sh
 
-die() {
-	echo "generation.sh: $*" >&2
-	exit 1
-}
+NAME=generation.sh
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fsdiff-bench.XXXXXX")
+MNT=$WORK/mnt
+# shellcheck source=lib.sh
+. "$REPO/bench/lib.sh"
 
 [[ $N =~ ^[0-9]+$ && $RUNS =~ ^[1-9][0-9]*$ ]] || die "N and RUNS must be positive integers"
 [ "$(id -u)" -eq 0 ] || die "must run as root (loop mount, btrfs ioctls): sudo $0"
@@ -31,82 +33,10 @@ for tool in mkfs.btrfs btrfs mount umount truncate "$GO"; do
 done
 [ "$(date +%N)" != N ] || die "needs date +%N (GNU coreutils)"
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fsdiff-bench.XXXXXX")
-MNT=$WORK/mnt
-MOUNTED=0
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ "$MOUNTED" = 1 ] && ! umount "$MNT"; then
-		sleep 1
-		if ! umount "$MNT"; then
-			echo "generation.sh: could not unmount $MNT; left $WORK in place" >&2
-			exit "$rc"
-		fi
-	fi
-	rm -rf -- "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# now_ns prints the wall clock in nanoseconds: date +%s.%N without the dot.
-now_ns() {
-	local t
-	t=$(date +%s.%N)
-	echo "${t/./}"
-}
-
-# seconds NS prints NS nanoseconds as seconds with two decimals.
-seconds() {
-	local cs=$((($1 + 5000000) / 10000000))
-	printf '%d.%02d' $((cs / 100)) $((cs % 100))
-}
-
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-
-# best_of CMD...: runs CMD RUNS times, stdout to /dev/null, and sets BEST to
-# the shortest wall-clock time in nanoseconds.
-best_of() {
-	local i start end
-	BEST=0
-	for ((i = 0; i < RUNS; i++)); do
-		if [ "$COLD" = 1 ]; then drop_caches; fi
-		start=$(now_ns)
-		"$@" >/dev/null
-		end=$(now_ns)
-		if ((BEST == 0 || end - start < BEST)); then BEST=$((end - start)); fi
-	done
-}
-
 echo "building fsdiff and populate in $WORK"
 (cd "$REPO" && "$GO" build -o "$WORK/fsdiff" ./cmd/fsdiff && "$GO" build -o "$WORK/populate" ./bench/populate)
 
-# A sparse image: 4 GiB, or 8 KiB per entry if more (300,000 entries take
-# about 0.7 GiB, metadata duplicated).
-size=$((N * 8192))
-if ((size < 4 << 30)); then size=$((4 << 30)); fi
-truncate -s "$size" "$WORK/fs.img"
-mkfs.btrfs -q -f "$WORK/fs.img" >/dev/null
-mkdir "$MNT"
-mount -o loop "$WORK/fs.img" "$MNT"
-MOUNTED=1
-
-# The "erase your darlings" layout: root is a writable snapshot of the empty
-# read-only root-blank, as after a rollback at boot.
-btrfs subvolume create "$MNT/root" >/dev/null
-btrfs subvolume snapshot -r "$MNT/root" "$MNT/root-blank" >/dev/null
-btrfs subvolume delete "$MNT/root" >/dev/null
-btrfs subvolume snapshot "$MNT/root-blank" "$MNT/root" >/dev/null
-
-"$WORK/populate" -n "$N" "$MNT/root"
-btrfs filesystem sync "$MNT"
+make_image
 
 classic=("$REPO/bench/fs-diff.sh" "$MNT")
 fsdiff=("$WORK/fsdiff" --mount "$MNT" --root root --baseline root-blank --format paths)

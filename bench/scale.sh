@@ -25,10 +25,11 @@ KEEP=${KEEP:-0}
 MNT=${MNT:-}
 BIN=${BIN:-}
 
-die() {
-	echo "scale.sh: $*" >&2
-	exit 1
-}
+NAME=scale.sh
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fsdiff-scale.XXXXXX")
+# shellcheck source=lib.sh
+. "$REPO/bench/lib.sh"
 
 [[ $N =~ ^[0-9]+$ && $RUNS =~ ^[1-9][0-9]*$ ]] || die "N and RUNS must be positive integers"
 [ "$(id -u)" -eq 0 ] || die "must run as root (loop mount, btrfs ioctls): sudo $0"
@@ -36,54 +37,13 @@ for tool in mkfs.btrfs btrfs mount umount truncate /usr/bin/time "$GO"; do
 	command -v "$tool" >/dev/null || die "needs $tool (btrfs-progs, GNU time; for go: sudo env PATH=\"\$PATH\" $0, or GO=...)"
 done
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fsdiff-scale.XXXXXX")
-MOUNTED=0 # set when this run mounted an image it must remove
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ "$MOUNTED" = 1 ] && [ "$KEEP" = 1 ]; then
-		echo "kept: $MNT (image $WORK/fs.img); reuse with MNT=$MNT, remove with: umount $MNT && rm -rf $WORK"
-		exit "$rc"
-	fi
-	if [ "$MOUNTED" = 1 ] && ! umount "$MNT"; then
-		sleep 1
-		if ! umount "$MNT"; then
-			echo "scale.sh: could not unmount $MNT; left $WORK in place" >&2
-			exit "$rc"
-		fi
-	fi
-	rm -rf -- "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 echo "building fsdiff and populate in $WORK"
 (cd "$REPO" && "$GO" build -o "$WORK/fsdiff" ./cmd/fsdiff && "$GO" build -o "$WORK/populate" ./bench/populate)
 if [ -n "$BIN" ]; then cp -- "$BIN" "$WORK/fsdiff"; fi
 
 if [ -z "$MNT" ]; then
-	# A sparse image of 8 KiB per entry, at least 4 GiB: only what is
-	# written takes space.
-	size=$((N * 8192))
-	if ((size < 4 << 30)); then size=$((4 << 30)); fi
-	truncate -s "$size" "$WORK/fs.img"
-	mkfs.btrfs -q -f "$WORK/fs.img" >/dev/null
 	MNT=$WORK/mnt
-	mkdir "$MNT"
-	mount -o loop "$WORK/fs.img" "$MNT"
-	MOUNTED=1
-	# The "erase your darlings" layout, as in generation.sh.
-	btrfs subvolume create "$MNT/root" >/dev/null
-	btrfs subvolume snapshot -r "$MNT/root" "$MNT/root-blank" >/dev/null
-	btrfs subvolume delete "$MNT/root" >/dev/null
-	btrfs subvolume snapshot "$MNT/root-blank" "$MNT/root" >/dev/null
-	echo "populating $N entries"
-	"$WORK/populate" -n "$N" "$MNT/root"
-	btrfs filesystem sync "$MNT"
+	make_image
 fi
 [ -d "$MNT/root" ] && [ -d "$MNT/root-blank" ] || die "$MNT has no root and root-blank subvolumes"
 

@@ -15,20 +15,9 @@ RUNS=${RUNS:-3}
 GO=${GO:-go}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 WORK=$(mktemp -d "${DIR:-${TMPDIR:-/tmp}}/fsdiff-walk.XXXXXX")
-trap 'rm -rf -- "$WORK"' EXIT
-
-now_ns() { local t; t=$(date +%s.%N); echo "${t/./}"; }
-best_of() {
-	local i start end
-	BEST=0
-	for ((i = 0; i < RUNS; i++)); do
-		start=$(now_ns)
-		"$@" >/dev/null
-		end=$(now_ns)
-		if ((BEST == 0 || end - start < BEST)); then BEST=$((end - start)); fi
-	done
-}
-seconds() { local cs=$((($1 + 5000000) / 10000000)); printf '%d.%02d' $((cs / 100)) $((cs % 100)); }
+NAME=walk.sh
+# shellcheck source=lib.sh
+. "$REPO/bench/lib.sh"
 
 cd "$REPO"
 "$GO" build -o "$WORK/fsdiff" ./cmd/fsdiff
