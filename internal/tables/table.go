@@ -73,11 +73,14 @@ func (t *Grid) Write(w io.Writer, l Layout) error {
 		drawn[j] = twwidth.Width(header[j])
 	}
 	rows := make([][]string, len(t.Rows))
+	cut := make([]int32, 0, len(t.Rows)*len(t.Columns)) // the width of each cell once cut, row by row
 	for i, r := range t.Rows {
 		rows[i] = make([]string, len(r))
 		for j, c := range r {
 			rows[i][j] = Cut(c, widths[j], t.Columns[j].Middle)
-			drawn[j] = max(drawn[j], twwidth.Width(rows[i][j]))
+			n := twwidth.Width(rows[i][j])
+			cut = append(cut, int32(n))
+			drawn[j] = max(drawn[j], n)
 		}
 	}
 	// Every cell but the last of a row is padded to its column's width
@@ -85,7 +88,8 @@ func (t *Grid) Write(w io.Writer, l Layout) error {
 	// rows each are drawn alike (see writeGrid).
 	for i, r := range rows {
 		for j, c := range r {
-			n := twwidth.Width(c)
+			n := int(cut[0])
+			cut = cut[1:]
 			if l.Color && t.Categories != nil {
 				c = paintCell(t.Categories[i], j == t.CategoryColumn, c)
 			}
