@@ -191,7 +191,7 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	buf = append(buf, `","size":`...)
 	buf = strconv.AppendInt(buf, e.Size, 10)
 	buf = append(buf, `,"mode":"`...)
-	buf = append(buf, fmt.Sprintf("%04o", e.Mode)...)
+	buf = fmt.Appendf(buf, "%04o", e.Mode)
 	buf = append(buf, `","uid":`...)
 	buf = strconv.AppendUint(buf, uint64(e.UID), 10)
 	buf = append(buf, `,"gid":`...)
