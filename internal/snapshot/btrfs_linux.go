@@ -22,6 +22,11 @@ const (
 	keyInodeRef    = 12
 	keyInodeExtref = 13
 	keyExtentData  = 108
+
+	// lastFreeObjectID is the largest inode number
+	// (BTRFS_LAST_FREE_OBJECTID); the object IDs after it hold the tree's
+	// own items, such as orphans.
+	lastFreeObjectID = math.MaxUint64 - 255
 )
 
 // searchKey mirrors struct btrfs_ioctl_search_key (linux/btrfs.h). The search
@@ -74,22 +79,9 @@ func newTreeSearcher(f *os.File, size int) *treeSearcher {
 // search calls fn for every item in the key range, in key order.
 func (s *treeSearcher) search(key searchKey, fn func(h *searchHeader, data []byte) error) error {
 	for {
-		args := (*searchArgsV2)(unsafe.Pointer(&s.buf[0]))
-		args.Key = key
-		args.Key.NrItems = math.MaxUint32
-		args.BufSize = uint64(len(s.buf)*8 - searchArgsSize)
-		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(s.fd), iocTreeSearchV2, uintptr(unsafe.Pointer(&s.buf[0])))
-		if errno == unix.EOVERFLOW {
-			// One item is larger than the buffer; the kernel says how much it needs.
-			s.buf = make([]uint64, (searchArgsSize+int(args.BufSize))/8+1)
-			continue
-		}
-		if errno != 0 {
-			return errno
-		}
-		n := args.Key.NrItems
-		if n == 0 {
-			return nil
+		n, err := s.ioctl(key, math.MaxUint32)
+		if err != nil || n == 0 {
+			return err
 		}
 		raw := unsafe.Slice((*byte)(unsafe.Pointer(&s.buf[0])), len(s.buf)*8)[searchArgsSize:]
 		var last searchHeader
@@ -117,6 +109,37 @@ func (s *treeSearcher) search(key searchKey, fn func(h *searchHeader, data []byt
 		if key.MinObjectID > key.MaxObjectID {
 			return nil
 		}
+	}
+}
+
+// first returns the header of the first item in the key range, if there
+// is one.
+func (s *treeSearcher) first(key searchKey) (searchHeader, bool, error) {
+	n, err := s.ioctl(key, 1)
+	if err != nil || n == 0 {
+		return searchHeader{}, false, err
+	}
+	return *(*searchHeader)(unsafe.Pointer(&s.buf[searchArgsSize/8])), true, nil
+}
+
+// ioctl fills the buffer with at most max items of the key range and
+// returns how many it holds.
+func (s *treeSearcher) ioctl(key searchKey, max uint32) (uint32, error) {
+	for {
+		args := (*searchArgsV2)(unsafe.Pointer(&s.buf[0]))
+		args.Key = key
+		args.Key.NrItems = max
+		args.BufSize = uint64(len(s.buf)*8 - searchArgsSize)
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(s.fd), iocTreeSearchV2, uintptr(unsafe.Pointer(&s.buf[0])))
+		if errno == unix.EOVERFLOW {
+			// One item is larger than the buffer; the kernel says how much it needs.
+			s.buf = make([]uint64, (searchArgsSize+int(args.BufSize))/8+1)
+			continue
+		}
+		if errno != 0 {
+			return 0, errno
+		}
+		return args.Key.NrItems, nil
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"iter"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
@@ -18,7 +20,7 @@ import (
 )
 
 // inode is a candidate found by the sweep. Hundreds of thousands are kept
-// at once, so it holds no pointers: its strings are in generationScan.strs.
+// at once, so it holds no pointers: its strings are in its part's strs.
 type inode struct {
 	ino    uint64
 	item   inodeItem
@@ -26,7 +28,7 @@ type inode struct {
 	// base is 1 + the index in generationScan.bases of the same inode in
 	// the baseline; 0 when it is not there.
 	base uint32
-	// The inode's names are generationScan.names[first:first+count]:
+	// The inode's names are its part's names[first:first+count]:
 	// indexes, not a window of the slice, which would keep each array the
 	// slice outgrew alive.
 	first, count uint32
@@ -41,28 +43,43 @@ type storedRef struct {
 
 const sweepBufSize = 1 << 20
 
+// part is what the sweep found in one range of inode numbers. An inode's
+// items all have its number as their object ID, so no inode is split
+// between parts.
+type part struct {
+	lo, hi uint64                  // inode numbers
+	inodes chunked.List[inode]     // sorted by inode number; chunked: the sweep appends hundreds of thousands
+	names  chunked.List[storedRef] // the names of all inodes
+	strs   chunked.Strings         // names and symlink targets
+	swept  uint32                  // names found by the sweep; those fetched after it follow
+}
+
 // ScanGenerations reports every inode of the subvolume whose root directory
 // is root that changed after since, with all its names, then every
 // subvolume in nested created after since. An entry whose directory
 // vanishes while the scan runs (the root may be live) goes to problem and
 // the scan goes on. It needs CAP_SYS_ADMIN.
 func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(change.Change) error, problem func(error)) error {
+	return scanGenerations(ctx, root, since, nested, runtime.GOMAXPROCS(0), emit, problem)
+}
+
+// scanGenerations is ScanGenerations with the sweep read by that many
+// workers.
+func scanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, workers int, emit func(change.Change) error, problem func(error)) error {
 	g := &generationScan{root: root, since: since, dirs: make(map[uint64]string)}
-	if err := g.sweep(ctx); err != nil {
+	if err := g.sweep(ctx, workers); err != nil {
 		return err
 	}
-	swept := uint32(g.names.Len())
-	for i := range g.inodes.Len() {
-		in := g.inodes.At(i)
+	for p, in := range g.candidates() {
 		// A leaf that was not rewritten is not returned, so an inode's refs or
 		// its symlink extent may sit in an older leaf than its INODE_ITEM.
 		if in.ino != firstFreeObjectID && in.count < expectedNames(in.item) {
-			if err := g.fetchNames(in); err != nil {
+			if err := g.fetchNames(p, in); err != nil {
 				return err
 			}
 		}
 		if in.item.mode&unix.S_IFMT == unix.S_IFLNK && !in.hasTarget {
-			if err := g.fetchTarget(in); err != nil {
+			if err := g.fetchTarget(p, in); err != nil {
 				return err
 			}
 		}
@@ -74,26 +91,29 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 	}
 	// Candidates are emitted in order, and their records and name indexes
 	// freed as it goes, so that what the caller keeps of each change takes
-	// their place; the name bytes (g.strs, a tenth of the sweep's memory)
-	// stay until the scan returns, and directories' names stay in dirRefs
-	// for the paths of their entries.
-	g.dirRefs = map[uint64]storedRef{}
-	for i := range g.inodes.Len() {
-		if in := g.inodes.At(i); in.item.mode&unix.S_IFMT == unix.S_IFDIR && in.count == 1 {
-			g.dirRefs[in.ino] = *g.names.At(int(in.first))
+	// their place; the name bytes (each part's strs, a tenth of the sweep's
+	// memory) stay until the scan returns, and directories' names stay in
+	// dirRefs for the paths of their entries.
+	g.dirRefs = map[uint64]nameRef{}
+	for p, in := range g.candidates() {
+		if in.item.mode&unix.S_IFMT == unix.S_IFDIR && in.count == 1 {
+			r := p.names.At(int(in.first))
+			g.dirRefs[in.ino] = nameRef{r.parent, p.strs.Get(r.name, 0)}
 		}
 	}
-	for i := range g.inodes.Len() {
-		if i&0xfff == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		in := g.inodes.At(i)
-		if err := g.emit(in, emit, problem); err != nil {
-			return err
-		}
-		g.inodes.Free(i)
-		if in.first+in.count <= swept { // names come in inode order, except those fetched after the sweep
-			g.names.Free(int(in.first))
+	for _, p := range g.parts {
+		for i := range p.inodes.Len() {
+			if i&0xfff == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			in := p.inodes.At(i)
+			if err := g.emit(p, in, emit, problem); err != nil {
+				return err
+			}
+			p.inodes.Free(i)
+			if in.first+in.count <= p.swept { // names come in inode order, except those fetched after the sweep
+				p.names.Free(int(in.first))
+			}
 		}
 	}
 	for _, sv := range nested {
@@ -114,19 +134,103 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 }
 
 // sweep reads every leaf written after the baseline, once, and keeps the
-// inodes written after it. Items come in key order (objectid, type,
-// offset), so an inode's refs and extents follow its INODE_ITEM and
-// g.inodes comes out sorted by inode number.
-func (g *generationScan) sweep(ctx context.Context) error {
+// inodes written after it. It reads parts of the range of inode numbers
+// in that many goroutines at once: copying items out of the tree (the
+// kernel's work) and decoding them are most of a scan's time.
+func (g *generationScan) sweep(ctx context.Context, workers int) error {
+	bounds, err := g.partBounds(2 * workers) // more parts than workers, for parts that hold more than others
+	if err != nil {
+		return searchError(g.root, err)
+	}
+	g.parts = make([]*part, len(bounds)-1)
+	for i := range g.parts {
+		g.parts[i] = &part{lo: bounds[i], hi: bounds[i+1] - 1}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan *part, len(g.parts))
+	for _, p := range g.parts {
+		next <- p
+	}
+	close(next)
+	errs := make([]error, min(workers, len(g.parts)))
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			s := newTreeSearcher(g.root, sweepBufSize)
+			for p := range next {
+				if err := g.sweepPart(ctx, s, p); err != nil {
+					errs[w] = err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// partBounds splits the inode numbers of the items written after the
+// baseline into at most n ranges of equal width: bounds[i] to
+// bounds[i+1]-1. The first and last such numbers are found by searches of
+// one item, each a descent of the tree through nodes written after the
+// baseline: the first search from the start, then a bisection for the last.
+func (g *generationScan) partBounds(n int) ([]uint64, error) {
+	s := newTreeSearcher(g.root, 4<<10)
+	key := searchKey{
+		MaxObjectID: lastFreeObjectID, MaxType: math.MaxUint8, MaxOffset: math.MaxUint64,
+		MinTransID: g.since.Generation + 1, MaxTransID: math.MaxUint64,
+	}
+	// from returns the smallest such number from min on.
+	from := func(min uint64) (uint64, bool, error) {
+		key.MinObjectID = min
+		h, ok, err := s.first(key)
+		return h.ObjectID, ok, err
+	}
+	first, ok, err := from(firstFreeObjectID)
+	if err != nil || !ok {
+		return []uint64{firstFreeObjectID, lastFreeObjectID + 1}, err
+	}
+	lo, hi := first, uint64(lastFreeObjectID) // the last is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		id, ok, err := from(mid)
+		switch {
+		case err != nil:
+			return nil, err
+		case ok:
+			lo = id
+		default:
+			hi = mid - 1
+		}
+	}
+	width := max((lo-first+1)/uint64(n), 1)
+	bounds := []uint64{firstFreeObjectID}
+	for b := first + width; b <= lo && len(bounds) < n; b += width {
+		bounds = append(bounds, b)
+	}
+	return append(bounds, lastFreeObjectID+1), nil
+}
+
+// sweepPart reads the part's range of inode numbers. Items come in key
+// order (objectid, type, offset), so an inode's refs and extents follow
+// its INODE_ITEM and p.inodes comes out sorted by inode number.
+func (g *generationScan) sweepPart(ctx context.Context, s *treeSearcher, p *part) error {
 	// last returns the inode the item belongs to, if its INODE_ITEM was kept.
 	last := func(ino uint64) *inode {
-		if n := g.inodes.Len(); n > 0 && g.inodes.At(n-1).ino == ino {
-			return g.inodes.At(n - 1)
+		if n := p.inodes.Len(); n > 0 && p.inodes.At(n-1).ino == ino {
+			return p.inodes.At(n - 1)
 		}
 		return nil
 	}
-	err := newTreeSearcher(g.root, sweepBufSize).search(searchKey{
-		MinObjectID: firstFreeObjectID, MaxObjectID: math.MaxUint64,
+	err := s.search(searchKey{
+		MinObjectID: p.lo, MaxObjectID: p.hi,
 		MinType: keyInodeItem, MaxType: keyExtentData, MaxOffset: math.MaxUint64,
 		MinTransID: g.since.Generation + 1, MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
@@ -140,15 +244,15 @@ func (g *generationScan) sweep(ctx context.Context) error {
 				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 			}
 			if it.transid > g.since.Generation && it.nlink > 0 {
-				g.inodes.Append(inode{ino: h.ObjectID, item: it})
+				p.inodes.Append(inode{ino: h.ObjectID, item: it})
 			}
 		case keyInodeRef, keyInodeExtref:
 			if in := last(h.ObjectID); in != nil {
-				return g.addNames(in, h, data)
+				return p.addNames(in, h, data)
 			}
 		case keyExtentData:
 			if in := last(h.ObjectID); in != nil && h.Offset == 0 && in.item.mode&unix.S_IFMT == unix.S_IFLNK {
-				g.setTarget(in, data)
+				p.setTarget(in, data)
 			}
 		}
 		return nil
@@ -156,39 +260,40 @@ func (g *generationScan) sweep(ctx context.Context) error {
 	if err != nil {
 		return searchError(g.root, err)
 	}
+	p.swept = uint32(p.names.Len())
 	return nil
 }
 
 // addNames appends the names in an INODE_REF or INODE_EXTREF item to in.
 // All names of the scan share one list, so in's names are always its tail
 // while in's items are being read.
-func (g *generationScan) addNames(in *inode, h *searchHeader, data []byte) error {
+func (p *part) addNames(in *inode, h *searchHeader, data []byte) error {
 	if in.count == 0 {
-		in.first = uint32(g.names.Len())
+		in.first = uint32(p.names.Len())
 	}
 	err := decodeRefs(h.Type, h.Offset, data, func(parent uint64, name []byte) {
-		g.names.Append(storedRef{parent, g.strs.AddBytes(name)})
+		p.names.Append(storedRef{parent, p.strs.AddBytes(name)})
 	})
 	if err != nil {
 		return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 	}
-	in.count = uint32(g.names.Len()) - in.first
+	in.count = uint32(p.names.Len()) - in.first
 	return nil
 }
 
 // setTarget keeps the symlink target in an inline extent item.
-func (g *generationScan) setTarget(in *inode, data []byte) {
+func (p *part) setTarget(in *inode, data []byte) {
 	if t, ok := inlineExtent(data); ok {
-		in.target, in.hasTarget = g.strs.AddBytes(t), true
+		in.target, in.hasTarget = p.strs.AddBytes(t), true
 	}
 }
 
 // namesOf returns the names of in.
-func (g *generationScan) namesOf(in *inode) iter.Seq[nameRef] {
+func (p *part) namesOf(in *inode) iter.Seq[nameRef] {
 	return func(yield func(nameRef) bool) {
 		for i := in.first; i < in.first+in.count; i++ {
-			r := g.names.At(int(i))
-			if !yield(nameRef{r.parent, g.strs.Get(r.name, 0)}) {
+			r := p.names.At(int(i))
+			if !yield(nameRef{r.parent, p.strs.Get(r.name, 0)}) {
 				return
 			}
 		}
@@ -205,27 +310,45 @@ func expectedNames(it inodeItem) uint32 {
 }
 
 type generationScan struct {
-	root   *os.File
-	since  Since
-	inodes chunked.List[inode]     // sorted by inode number; chunked: the sweep appends hundreds of thousands
-	names  chunked.List[storedRef] // the names of all inodes
-	strs   chunked.Strings         // names and symlink targets
-	bases  []inodeItem             // baseline versions of candidates (inode.base)
-	dirs   map[uint64]string       // directory inode → absolute path, memoised
+	root  *os.File
+	since Since
+	parts []*part           // in order of their inode numbers
+	bases []inodeItem       // baseline versions of candidates (inode.base)
+	dirs  map[uint64]string // directory inode → absolute path, memoised
 	// dirRefs holds the name of each candidate directory once candidates
 	// are being freed.
-	dirRefs map[uint64]storedRef
+	dirRefs map[uint64]nameRef
 	small   *treeSearcher
 }
 
-// find returns the candidate with inode number ino, if there is one.
-func (g *generationScan) find(ino uint64) *inode {
-	n := g.inodes.Len()
-	i := sort.Search(n, func(i int) bool { return g.inodes.At(i).ino >= ino })
-	if i == n || g.inodes.At(i).ino != ino {
-		return nil
+// candidates yields every candidate in order of inode number, with its
+// part.
+func (g *generationScan) candidates() iter.Seq2[*part, *inode] {
+	return func(yield func(*part, *inode) bool) {
+		for _, p := range g.parts {
+			for i := range p.inodes.Len() {
+				if !yield(p, p.inodes.At(i)) {
+					return
+				}
+			}
+		}
 	}
-	return g.inodes.At(i)
+}
+
+// find returns the candidate with inode number ino, if there is one, and
+// its part.
+func (g *generationScan) find(ino uint64) (*part, *inode) {
+	k := sort.Search(len(g.parts), func(k int) bool { return g.parts[k].hi >= ino })
+	if k == len(g.parts) {
+		return nil, nil
+	}
+	p := g.parts[k]
+	n := p.inodes.Len()
+	i := sort.Search(n, func(i int) bool { return p.inodes.At(i).ino >= ino })
+	if i == n || p.inodes.At(i).ino != ino {
+		return nil, nil
+	}
+	return p, p.inodes.At(i)
 }
 
 func (g *generationScan) searcher() *treeSearcher {
@@ -237,13 +360,13 @@ func (g *generationScan) searcher() *treeSearcher {
 
 // fetchNames reads every INODE_REF and INODE_EXTREF of ino, whatever leaf
 // they are in.
-func (g *generationScan) fetchNames(in *inode) error {
+func (g *generationScan) fetchNames(p *part, in *inode) error {
 	in.count = 0
 	err := g.searcher().search(searchKey{
 		MinObjectID: in.ino, MaxObjectID: in.ino, MinType: keyInodeRef, MaxType: keyInodeExtref,
 		MaxOffset: math.MaxUint64, MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
-		return g.addNames(in, h, data)
+		return p.addNames(in, h, data)
 	})
 	if err != nil {
 		return fmt.Errorf("reading names of inode %d: %w", in.ino, searchError(g.root, err))
@@ -252,12 +375,12 @@ func (g *generationScan) fetchNames(in *inode) error {
 }
 
 // fetchTarget reads the inline extent that holds a symlink's target.
-func (g *generationScan) fetchTarget(in *inode) error {
+func (g *generationScan) fetchTarget(p *part, in *inode) error {
 	err := g.searcher().search(searchKey{
 		MinObjectID: in.ino, MaxObjectID: in.ino, MinType: keyExtentData, MaxType: keyExtentData,
 		MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
-		g.setTarget(in, data)
+		p.setTarget(in, data)
 		return nil
 	})
 	if err != nil {
@@ -273,9 +396,18 @@ func (g *generationScan) fetchTarget(in *inode) error {
 // goes on past an inode with few items (not a directory, whose entries are
 // items, and not a large file, whose extents are).
 func (g *generationScan) fetchBaseline(ctx context.Context) error {
+	for _, p := range g.parts {
+		if err := g.fetchBaselineOf(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generationScan) fetchBaselineOf(ctx context.Context, p *part) error {
 	const maxRun, smallFile = 256, 1 << 20
 	key := searchKey{TreeID: g.since.Tree, MinType: keyInodeItem, MaxType: keyInodeItem, MaxTransID: math.MaxUint64}
-	at, n := g.inodes.At, g.inodes.Len()
+	at, n := p.inodes.At, p.inodes.Len()
 	for i := 0; i < n; {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -296,7 +428,7 @@ func (g *generationScan) fetchBaseline(ctx context.Context) error {
 			if h.Type != keyInodeItem {
 				return nil
 			}
-			in := g.find(h.ObjectID)
+			_, in := g.find(h.ObjectID)
 			if in == nil {
 				return nil
 			}
@@ -360,12 +492,12 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 // dirRef returns the name of directory ino in its parent.
 func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
 	if r, ok := g.dirRefs[ino]; ok {
-		return nameRef{r.parent, g.strs.Get(r.name, 0)}, nil
+		return r, nil
 	}
 	if g.dirRefs == nil { // candidates are not freed yet
-		if in := g.find(ino); in != nil && in.count == 1 {
-			r := g.names.At(int(in.first))
-			return nameRef{r.parent, g.strs.Get(r.name, 0)}, nil
+		if p, in := g.find(ino); in != nil && in.count == 1 {
+			r := p.names.At(int(in.first))
+			return nameRef{r.parent, p.strs.Get(r.name, 0)}, nil
 		}
 	}
 	var refs []nameRef
@@ -412,7 +544,7 @@ func join(dir, name string) string {
 	return dir + "/" + name
 }
 
-func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem func(error)) error {
+func (g *generationScan) emit(p *part, in *inode, emit func(change.Change) error, problem func(error)) error {
 	ino, it := in.ino, in.item
 	typ, ok := change.TypeOf(it.mode)
 	if !ok {
@@ -420,7 +552,7 @@ func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem
 	}
 	c := change.Change{
 		Type: typ, Size: it.size, Mode: it.mode & 0o7777, UID: it.uid, GID: it.gid,
-		MTime: time.Unix(0, it.mtime), Target: g.strs.Get(in.target, 0), Inode: ino, Nlink: it.nlink,
+		MTime: time.Unix(0, it.mtime), Target: p.strs.Get(in.target, 0), Inode: ino, Nlink: it.nlink,
 	}
 	switch {
 	case it.generation > g.since.Generation && ino != firstFreeObjectID:
@@ -445,7 +577,7 @@ func (g *generationScan) emit(in *inode, emit func(change.Change) error, problem
 		c.Path = "/"
 		return emit(c)
 	}
-	for ref := range g.namesOf(in) {
+	for ref := range p.namesOf(in) {
 		dir, err := g.dirPath(ref.parent)
 		if errors.Is(err, unix.ENOENT) {
 			problem(fmt.Errorf("%s %q (inode %d) vanished during the scan: %w", c.Type, ref.name, ino, err))

@@ -175,13 +175,14 @@ func (o *opener) writableRoot() (string, error) {
 // them: a send stream writes to one name of a multiply-linked inode.
 func linkNames(snap *os.File) func(ino uint64) ([]string, error) {
 	g := &generationScan{root: snap, dirs: map[uint64]string{}}
+	p := &part{} // holds the names found: a few bytes each, kept for the scan's life
 	return func(ino uint64) ([]string, error) {
-		in := &inode{ino: ino} // its names are appended to the scan's: a few bytes each, kept for the scan's life
-		if err := g.fetchNames(in); err != nil {
+		in := &inode{ino: ino}
+		if err := g.fetchNames(p, in); err != nil {
 			return nil, err
 		}
 		names := make([]string, 0, in.count)
-		for ref := range g.namesOf(in) {
+		for ref := range p.namesOf(in) {
 			dir, err := g.dirPath(ref.parent)
 			if err != nil {
 				return nil, err

@@ -22,10 +22,11 @@ func TestVanishedDirectory(t *testing.T) {
 	}
 	defer root.Close()
 	g := &generationScan{root: root, dirs: map[uint64]string{}}
-	g.names.Append(storedRef{parent: 99999, name: g.strs.Add("gone")})
+	p := &part{}
+	p.names.Append(storedRef{parent: 99999, name: p.strs.Add("gone")})
 	in := &inode{ino: 100000, item: inodeItem{generation: 1, nlink: 1, mode: 0o100644}, count: 1}
 	var problems []error
-	err = g.emit(in, func(c change.Change) error {
+	err = g.emit(p, in, func(c change.Change) error {
 		t.Errorf("emitted %q", c.Path)
 		return nil
 	}, func(err error) { problems = append(problems, err) })

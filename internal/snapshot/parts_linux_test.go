@@ -1,0 +1,105 @@
+package snapshot
+
+import (
+	"context"
+	"maps"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/fsdiff-nix/fsdiff/internal/change"
+	"github.com/fsdiff-nix/fsdiff/internal/imagetest"
+)
+
+// TestSweepParts: the sweep read in parts of the inode numbers, by one
+// worker or several, reports the same changes in the same order as one
+// sweep of them all, on every scenario (hard links whose names sit in other
+// leaves, symlinks, nested subvolumes, old roots, paths longer than a
+// leaf). skew has no change at all.
+func TestSweepParts(t *testing.T) {
+	for _, scenario := range imagetest.Scenarios {
+		t.Run(scenario, func(t *testing.T) {
+			img := imagetest.Get(t, scenario)
+			top := imagetest.Mount(t, img.File)
+			roots := slices.Sorted(maps.Keys(img.Roots))
+			switch {
+			case scenario == "oldroots":
+				roots = []string{imagetest.OldRoot} // "root" is new and empty
+			case len(roots) == 0:
+				roots = []string{"root"}
+			}
+			for _, root := range roots {
+				one := scanWith(t, top, root, 1)
+				if len(one) == 0 && scenario != "skew" {
+					t.Fatalf("%s: no changes", root)
+				}
+				for _, workers := range []int{2, 3, 8} {
+					if got := scanWith(t, top, root, workers); !reflect.DeepEqual(got, one) {
+						t.Errorf("%s, %d workers: %d changes, one worker %d, or in another order", root, workers, len(got), len(one))
+					}
+				}
+			}
+		})
+	}
+}
+
+// scanWith scans root, under the top level mounted at top, with the
+// generation source and that many sweep workers.
+func scanWith(t *testing.T, top, root string, workers int) []change.Change {
+	t.Helper()
+	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	src, ok := target.source.(generationSource)
+	if !ok {
+		t.Fatalf("source %T, want the generation source", target.source)
+	}
+	var got []change.Change
+	err = scanGenerations(context.Background(), src.root, src.since, src.nested, workers, func(c change.Change) error {
+		got = append(got, c)
+		return nil
+	}, func(err error) { t.Errorf("problem: %v", err) })
+	if err != nil {
+		t.Fatalf("%d workers: %v", workers, err)
+	}
+	return got
+}
+
+// TestPartBounds: the parts cover every inode number once, in order, and
+// split the changed range when there is one.
+func TestPartBounds(t *testing.T) {
+	img := imagetest.Get(t, "fresh")
+	top := imagetest.Mount(t, img.File)
+	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	src := target.source.(generationSource)
+	for _, tc := range []struct {
+		since      Since
+		n, atLeast int
+	}{
+		{src.since, 6, 3},                  // the fresh root's inodes
+		{Since{Generation: 1 << 62}, 6, 1}, // nothing written after: one part
+	} {
+		g := &generationScan{root: src.root, since: tc.since}
+		bounds, err := g.partBounds(tc.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bounds) < tc.atLeast+1 || len(bounds) > tc.n+1 {
+			t.Errorf("since %d: %d parts, want %d to %d", tc.since.Generation, len(bounds)-1, tc.atLeast, tc.n)
+		}
+		if bounds[0] != firstFreeObjectID || bounds[len(bounds)-1] != lastFreeObjectID+1 {
+			t.Errorf("since %d: bounds %v do not cover every inode number", tc.since.Generation, bounds)
+		}
+		for i := 1; i < len(bounds); i++ {
+			if bounds[i] <= bounds[i-1] {
+				t.Errorf("since %d: bounds %v out of order", tc.since.Generation, bounds)
+			}
+		}
+	}
+}
