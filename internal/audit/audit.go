@@ -95,8 +95,9 @@ type Result struct {
 // Run scans the target and classifies every change.
 func (a *Audit) Run(ctx context.Context) (*Result, error) {
 	r := &Result{Entries: &classify.List{}}
+	k := startClassifying(a.Classifier, r.Entries)
 	err := a.Target.Changes(ctx, func(c change.Change) error {
-		r.Entries.Append(c, a.Classifier.Classify(c))
+		k.add(c)
 		if a.opts.Read != nil {
 			a.opts.Read.Add(1)
 		}
@@ -110,6 +111,7 @@ func (a *Audit) Run(ctx context.Context) (*Result, error) {
 		}
 		a.opts.warn(err)
 	})
+	k.finish()
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,8 @@ type Config struct {
 }
 
 // Classifier classifies the changes of one audited root. It is not safe
-// for concurrent use: it memoises per directory.
+// for concurrent use: it memoises per directory. Each goroutine uses its
+// own [Classifier.Clone].
 type Classifier struct {
 	copiedEtc map[string]bool
 	context   map[string]bool
@@ -97,6 +98,15 @@ type Classifier struct {
 	storage   []string
 	index     *index
 	scratch   [3][]*matcher // reused by candidates: the path's, the home's, both merged
+}
+
+// Clone returns a classifier that decides as c does, for another
+// goroutine. It shares c's rules and configuration, not its memo.
+func (c *Classifier) Clone() *Classifier {
+	d := *c
+	d.index = &index{buckets: c.index.buckets, dirs: map[string][]*matcher{}}
+	d.scratch = [3][]*matcher{}
+	return &d
 }
 
 // New returns a classifier.
