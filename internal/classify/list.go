@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"iter"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/change"
@@ -17,6 +19,7 @@ import (
 type Entries interface {
 	Len() int
 	At(i int) Entry
+	Path(i int) string // At(i).Path, without building the rest of the entry
 }
 
 // Slice is entries held as they are.
@@ -24,6 +27,8 @@ type Slice []Entry
 
 func (s Slice) Len() int       { return len(s) }
 func (s Slice) At(i int) Entry { return s[i] }
+
+func (s Slice) Path(i int) string { return s[i].Path }
 
 // List holds the entries of an audit compactly, so that a root of millions
 // of changed paths fits in memory a few times the size of its path names:
@@ -130,6 +135,15 @@ func (l *List) At(i int) Entry {
 	return e
 }
 
+// Path returns the path of entry i, in report order once the list is
+// sorted.
+func (l *List) Path(i int) string {
+	if l.order != nil {
+		i = int(l.order[i])
+	}
+	return l.names.Get(l.records.At(i).names, pathPart)
+}
+
 // Sort puts the entries in report order: by category, most urgent first,
 // then by path bytes, then in the order they came in (a path deleted and
 // created again). It sorts keys that hold what they are compared by (the
@@ -146,12 +160,32 @@ func (l *List) Sort() {
 		r := l.records.At(i)
 		keys[i] = key{l.names.Get(r.names, pathPart), l.verdicts[r.verdict].Category, uint32(i)}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
+	compare := func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.cat, b.cat), strings.Compare(a.path, b.path), cmp.Compare(a.i, b.i))
-	})
+	}
+	// A long list is sorted in parts at once, one per CPU, then merged: no
+	// two keys are equal, so the order is the same.
+	parts := 1
+	if len(keys) >= 1<<16 {
+		parts = min(runtime.GOMAXPROCS(0), 4)
+	}
+	runs := make([][]key, parts)
+	var wg sync.WaitGroup
+	for k := range runs {
+		runs[k] = keys[k*len(keys)/parts : (k+1)*len(keys)/parts]
+		wg.Go(func() { slices.SortFunc(runs[k], compare) })
+	}
+	wg.Wait()
 	l.order = make([]uint32, len(keys))
-	for i, k := range keys {
-		l.order[i] = k.i
+	for i := range l.order {
+		next := -1
+		for k, run := range runs {
+			if len(run) > 0 && (next < 0 || compare(run[0], runs[next][0]) < 0) {
+				next = k
+			}
+		}
+		l.order[i] = runs[next][0].i
+		runs[next] = runs[next][1:]
 	}
 }
 

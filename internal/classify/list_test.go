@@ -3,6 +3,7 @@ package classify
 import (
 	"cmp"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,13 +72,18 @@ func TestListSharesVerdicts(t *testing.T) {
 }
 
 func TestListSort(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3)) // a long list is sorted in 3 parts, then merged
 	r := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{1<<16 + 5}
 	for n := range 50 {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
 		var in []Entry
 		var l List
 		for i := range n {
 			e := Entry{
-				Change:  change.Change{Path: "/p" + strconv.Itoa(r.IntN(20)), Inode: uint64(i)},
+				Change:  change.Change{Path: "/p" + strconv.Itoa(r.IntN(20+n/8)), Inode: uint64(i)},
 				Verdict: Verdict{Category: Category(1 + r.IntN(5))},
 			}
 			in = append(in, e)
@@ -91,6 +97,11 @@ func TestListSort(t *testing.T) {
 		got := slices.Collect(All(&l))
 		if !slices.Equal(got, want) {
 			t.Fatalf("n=%d: sorted %v, want %v", n, got, want)
+		}
+		for i := range got {
+			if p := l.Path(i); p != got[i].Path {
+				t.Fatalf("n=%d: Path(%d) = %q, At(%d).Path = %q", n, i, p, i, got[i].Path)
+			}
 		}
 	}
 }

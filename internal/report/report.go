@@ -82,7 +82,7 @@ func Write(w io.Writer, audit Audit, entries classify.Entries, opts Options) err
 		}
 	case Paths:
 		for i := range entries.Len() {
-			writePath(bw, entries.At(i).Path, opts.Null)
+			writePath(bw, entries.Path(i), opts.Null)
 		}
 	default:
 		return fmt.Errorf("unknown format %q", opts.Format)
