@@ -28,7 +28,7 @@ type batch struct {
 	done     chan struct{}
 }
 
-const batchLen = 1024
+const batchLen = 256
 
 // startClassifying starts the goroutines that classify with c and append
 // to list; finish waits for them.

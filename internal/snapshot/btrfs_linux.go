@@ -164,18 +164,18 @@ func subvolumeID(f *os.File) (uint64, error) {
 
 // inodeItem holds the fields fsdiff reads from struct btrfs_inode_item.
 type inodeItem struct {
-	generation, transid uint64
-	size                int64
-	nlink, uid, gid     uint32
-	mode                uint32
-	ctime, mtime        int64 // nanoseconds since the epoch
+	generation      uint64
+	size            int64
+	nlink, uid, gid uint32
+	mode            uint32
+	ctime, mtime    int64 // nanoseconds since the epoch
 }
 
 const inodeItemSize = 160
 
-func decodeInodeItem(b []byte) (inodeItem, error) {
+func decodeInodeItem(b []byte) (_ inodeItem, transid uint64, _ error) {
 	if len(b) < inodeItemSize {
-		return inodeItem{}, fmt.Errorf("inode item: %d bytes, want %d", len(b), inodeItemSize)
+		return inodeItem{}, 0, fmt.Errorf("inode item: %d bytes, want %d", len(b), inodeItemSize)
 	}
 	le := binary.LittleEndian
 	ts := func(off int) int64 {
@@ -183,7 +183,6 @@ func decodeInodeItem(b []byte) (inodeItem, error) {
 	}
 	return inodeItem{
 		generation: le.Uint64(b[0:]),
-		transid:    le.Uint64(b[8:]),
 		size:       int64(le.Uint64(b[16:])),
 		nlink:      le.Uint32(b[40:]),
 		uid:        le.Uint32(b[44:]),
@@ -191,7 +190,7 @@ func decodeInodeItem(b []byte) (inodeItem, error) {
 		mode:       le.Uint32(b[52:]),
 		ctime:      ts(124),
 		mtime:      ts(136),
-	}, nil
+	}, le.Uint64(b[8:]), nil
 }
 
 // nameRef is one name of an inode: an entry in directory parent.

@@ -90,18 +90,18 @@ func scanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 		}
 	}
 	// Candidates are emitted in order, and their records and name indexes
-	// freed as it goes, so that what the caller keeps of each change takes
-	// their place; the name bytes (each part's strs, a tenth of the sweep's
-	// memory) stay until the scan returns, and directories' names stay in
-	// dirRefs for the paths of their entries.
-	g.dirRefs = map[uint64]nameRef{}
+	// freed as it goes, and each part once emitted, so that what the caller
+	// keeps of each change takes their place. Directories' names are copied
+	// to dirRefs for the paths of their entries.
+	g.dirRefs = map[uint64]storedRef{}
 	for p, in := range g.candidates() {
 		if in.item.mode&unix.S_IFMT == unix.S_IFDIR && in.count == 1 {
 			r := p.names.At(int(in.first))
-			g.dirRefs[in.ino] = nameRef{r.parent, p.strs.Get(r.name, 0)}
+			g.dirRefs[in.ino] = storedRef{r.parent, g.dirNames.AddBytes(p.strs.Bytes(r.name, 0))}
 		}
 	}
-	for _, p := range g.parts {
+	for k, p := range g.parts {
+		g.parts[k] = nil
 		for i := range p.inodes.Len() {
 			if i&0xfff == 0 && ctx.Err() != nil {
 				return ctx.Err()
@@ -239,11 +239,11 @@ func (g *generationScan) sweepPart(ctx context.Context, s *treeSearcher, p *part
 			if h.ObjectID&0xfff == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			it, err := decodeInodeItem(data)
+			it, transid, err := decodeInodeItem(data)
 			if err != nil {
 				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
 			}
-			if it.transid > g.since.Generation && it.nlink > 0 {
+			if transid > g.since.Generation && it.nlink > 0 {
 				p.inodes.Append(inode{ino: h.ObjectID, item: it})
 			}
 		case keyInodeRef, keyInodeExtref:
@@ -315,10 +315,11 @@ type generationScan struct {
 	parts []*part           // in order of their inode numbers
 	bases []inodeItem       // baseline versions of candidates (inode.base)
 	dirs  map[uint64]string // directory inode → absolute path, memoised
-	// dirRefs holds the name of each candidate directory once candidates
-	// are being freed.
-	dirRefs map[uint64]nameRef
-	small   *treeSearcher
+	// dirRefs holds the name of each candidate directory, in dirNames,
+	// once candidates are being freed.
+	dirRefs  map[uint64]storedRef
+	dirNames chunked.Strings
+	small    *treeSearcher
 }
 
 // candidates yields every candidate in order of inode number, with its
@@ -432,7 +433,7 @@ func (g *generationScan) fetchBaselineOf(ctx context.Context, p *part) error {
 			if in == nil {
 				return nil
 			}
-			it, err := decodeInodeItem(data)
+			it, _, err := decodeInodeItem(data)
 			if err != nil {
 				return fmt.Errorf("baseline inode %d: %w", h.ObjectID, err)
 			}
@@ -492,7 +493,7 @@ func (g *generationScan) dirPath(ino uint64) (string, error) {
 // dirRef returns the name of directory ino in its parent.
 func (g *generationScan) dirRef(ino uint64) (nameRef, error) {
 	if r, ok := g.dirRefs[ino]; ok {
-		return r, nil
+		return nameRef{r.parent, g.dirNames.Get(r.name, 0)}, nil
 	}
 	if g.dirRefs == nil { // candidates are not freed yet
 		if p, in := g.find(ino); in != nil && in.count == 1 {
