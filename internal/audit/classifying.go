@@ -33,7 +33,7 @@ const batchLen = 256
 // startClassifying starts the goroutines that classify with c and append
 // to list; finish waits for them.
 func startClassifying(c *classify.Classifier, list *classify.List) *classifying {
-	workers := runtime.GOMAXPROCS(0)
+	workers := min(runtime.GOMAXPROCS(0), 8) // each clone memoises every directory it meets
 	k := &classifying{
 		work:    make(chan *batch, workers),
 		ordered: make(chan *batch, 2*workers),

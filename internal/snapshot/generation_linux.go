@@ -60,8 +60,13 @@ type part struct {
 // vanishes while the scan runs (the root may be live) goes to problem and
 // the scan goes on. It needs CAP_SYS_ADMIN.
 func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(change.Change) error, problem func(error)) error {
-	return scanGenerations(ctx, root, since, nested, runtime.GOMAXPROCS(0), emit, problem)
+	return scanGenerations(ctx, root, since, nested, min(runtime.GOMAXPROCS(0), maxSweepWorkers), emit, problem)
 }
+
+// maxSweepWorkers bounds the sweep's goroutines, each with a buffer of
+// sweepBufSize that a long sweep fills: 8 MiB at most on a machine of many
+// CPUs.
+const maxSweepWorkers = 8
 
 // scanGenerations is ScanGenerations with the sweep read by that many
 // workers.
