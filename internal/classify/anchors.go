@@ -36,91 +36,135 @@ type Entry struct {
 // directory that holds all of its entries: one socket in a new /var/lib/foo
 // is /var/lib/foo/sock, not /var/lib/foo nor /var.
 func Anchors(entries Entries) []string {
-	created := map[string]bool{}
-	parents := map[string]bool{}
-	leftOut := func(e *Entry) bool {
-		return e.Type == change.Dir && (e.Kind == change.Modified || parents[e.Path])
-	}
-	ruled := func(e *Entry) bool { return e.Pattern != "" || e.Category == Persisted }
-	// claimed holds the directories above an entry a rule or declared
-	// persistence decided, but not above a directory that is left out: its
-	// verdict is nobody's row (the /etc/*/** rule calls every directory of
-	// a new /etc unknown, which does not make /etc/systemd a rule's). A
-	// directory is left out when something is in it, which is known at the
-	// end: the directories wait until then. Marking stops at the first
-	// directory already marked: everything above it is. Entries come
-	// sorted, so siblings follow one another and most need not look.
-	claimed := map[string]bool{}
-	claim := func(d string) {
-		for ; d != "" && !claimed[d]; d = parent(d) {
-			claimed[d] = true
-		}
-	}
-	var ruledDirs []Entry
-	var lastParent, lastClaimed string
+	k := newKnown()
+	var ruledDirs []int
 	for i := range entries.Len() {
 		e := entries.At(i)
-		if e.Kind == change.Created && (e.Type == change.Dir || e.Type == change.Subvolume) {
-			created[e.Path] = true
-		}
-		d := parent(e.Path)
-		if d != lastParent {
-			lastParent = d
-			parents[d] = true
-		}
-		switch {
-		case !ruled(&e):
-		case e.Type == change.Dir:
-			ruledDirs = append(ruledDirs, e)
-		case d != lastClaimed:
-			lastClaimed = d
-			claim(d)
+		if k.see(&e) {
+			ruledDirs = append(ruledDirs, i)
 		}
 	}
-	for _, e := range ruledDirs {
-		if !leftOut(&e) {
-			claim(parent(e.Path))
-		}
+	for _, i := range ruledDirs {
+		e := entries.At(i)
+		k.claimDir(&e)
 	}
-
-	// Each entry summed up with others holds the index of its group, plus
-	// one; a group is named by its entry, then by the directory that holds
-	// it and each one that joins it.
-	type groupKey struct {
-		category Category
-		rule     string
-		unit     string
-	}
-	groups := map[groupKey]int32{}
-	var names []string
+	var g groups
 	member := make([]int32, entries.Len())
 	anchors := make([]string, entries.Len())
 	for i := range anchors {
 		e := entries.At(i)
 		switch {
-		case leftOut(&e):
+		case k.leftOut(&e):
 			continue
 		case ruled(&e):
 			anchors[i] = e.Anchor
 			continue
 		}
-		k := groupKey{e.Category, e.Rule, unit(e.Path, e.Rule != "", created, claimed)}
-		g, ok := groups[k]
-		if ok {
-			names[g] = commonDir(names[g], e.Path)
-		} else {
-			g = int32(len(names))
-			groups[k] = g
-			names = append(names, e.Path)
-		}
-		member[i] = g + 1
+		member[i] = g.add(k, &e) + 1
 	}
-	for i, g := range member {
-		if g > 0 {
-			anchors[i] = names[g-1]
+	for i, m := range member {
+		if m > 0 {
+			anchors[i] = g.names[m-1]
 		}
 	}
 	return anchors
+}
+
+// known is what naming the anchor of one entry needs to know of all the
+// others (see Anchors): the directories created, those with changed
+// entries, and those a rule's verdict or declared persistence claimed.
+type known struct {
+	created, parents, claimed map[string]bool
+	lastParent, lastClaimed   string // the last seen, which the next entry most often shares
+}
+
+func newKnown() *known {
+	return &known{created: map[string]bool{}, parents: map[string]bool{}, claimed: map[string]bool{}}
+}
+
+// see takes an entry, in any order. It says whether e is a directory a rule
+// decided, which claims its parent unless it is left out: that is known
+// only once every entry was seen, so the caller gives it to claimDir then.
+//
+// claimed holds the directories above an entry a rule or declared
+// persistence decided, but not above a directory that is left out: its
+// verdict is nobody's row (the /etc/*/** rule calls every directory of a
+// new /etc unknown, which does not make /etc/systemd a rule's). Marking
+// stops at the first directory already marked: everything above it is.
+// Siblings mostly follow one another, and most need not look.
+func (k *known) see(e *Entry) (ruledDir bool) {
+	if e.Kind == change.Created && (e.Type == change.Dir || e.Type == change.Subvolume) {
+		k.created[e.Path] = true
+	}
+	d := parent(e.Path)
+	if d != k.lastParent {
+		k.lastParent = d
+		k.parents[d] = true
+	}
+	switch {
+	case !ruled(e):
+	case e.Type == change.Dir:
+		return true
+	case d != k.lastClaimed:
+		k.lastClaimed = d
+		k.claim(d)
+	}
+	return false
+}
+
+// claimDir takes a directory see said a rule decided, once every entry
+// was seen.
+func (k *known) claimDir(e *Entry) {
+	if !k.leftOut(e) {
+		k.claim(parent(e.Path))
+	}
+}
+
+func (k *known) claim(d string) {
+	for ; d != "" && !k.claimed[d]; d = parent(d) {
+		k.claimed[d] = true
+	}
+}
+
+// leftOut says whether e has no row, once every entry was seen: a
+// baseline directory whose only change is its list of entries, or a
+// directory with changed entries.
+func (k *known) leftOut(e *Entry) bool {
+	return e.Type == change.Dir && (e.Kind == change.Modified || k.parents[e.Path])
+}
+
+func ruled(e *Entry) bool { return e.Pattern != "" || e.Category == Persisted }
+
+// groups sums entries no rule decided up with others of their verdict in
+// the directory that stands for them, once every entry was seen: a group
+// is named by its entry, then by the directory that holds it and each one
+// that joins it.
+type groups struct {
+	index map[groupKey]int32
+	names []string
+}
+
+type groupKey struct {
+	category Category
+	rule     string
+	unit     string
+}
+
+// add puts e in its group and returns the group's index.
+func (g *groups) add(k *known, e *Entry) int32 {
+	key := groupKey{e.Category, e.Rule, unit(e.Path, e.Rule != "", k.created, k.claimed)}
+	i, ok := g.index[key]
+	if ok {
+		g.names[i] = commonDir(g.names[i], e.Path)
+		return i
+	}
+	if g.index == nil {
+		g.index = map[groupKey]int32{}
+	}
+	i = int32(len(g.names))
+	g.index[key] = i
+	g.names = append(g.names, e.Path)
+	return i
 }
 
 // unit returns the directory whose entries of one verdict are summed up

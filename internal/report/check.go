@@ -110,7 +110,7 @@ func NewCheckReport(entries classify.Entries, failOn []classify.Threshold, info 
 			}
 		}
 	}
-	for _, g := range Group(entries) {
+	for _, g := range classify.Group(entries) {
 		a := CheckAnchor{Anchor: names.String(g.Anchor), Category: g.Category.String(), Rule: g.Rule, Pattern: names.String(g.Pattern),
 			Reason: g.Reason, Source: g.Source, Paths: g.Files, Bytes: g.Size, Failing: failing[key{g.Category, g.Anchor}]}
 		if g.Priority != classify.NoPriority {

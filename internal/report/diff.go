@@ -91,7 +91,7 @@ func Diff(old, new classify.Entries, byPath bool) []DiffRow {
 				m[e.Path] = append(ss, s)
 			}
 		} else {
-			for _, g := range Group(entries) {
+			for _, g := range classify.Group(entries) {
 				m[g.Anchor] = append(m[g.Anchor], DiffSide{Verdict: g.Verdict, Files: g.Files, Bytes: g.Size})
 			}
 		}

@@ -2,13 +2,10 @@ package report
 
 import (
 	"bufio"
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fsdiff-nix/fsdiff/internal/names"
@@ -230,56 +227,4 @@ func appendEntryJSON(buf []byte, e classify.Entry) []byte {
 	buf = append(buf, `,"source":`...)
 	buf = names.AppendJSON(buf, e.Source)
 	return append(buf, '}')
-}
-
-// Row is a line of the default table, and an anchor of the check report:
-// the changes of one category under one anchor.
-type Row struct {
-	classify.Verdict
-	Anchor string
-	Files  int   // changed paths
-	Size   int64 // bytes of the regular files among them
-}
-
-// Group collapses entries into one row per category and anchor (see
-// classify.Anchors); rows summed up per directory also differ by detector.
-func Group(entries classify.Entries) []Row {
-	type key struct {
-		cat      classify.Category
-		anchor   string
-		detector string
-	}
-	rows := map[key]*Row{}
-	var order []key
-	for i, anchor := range classify.Anchors(entries) {
-		e := entries.At(i)
-		if anchor == "" {
-			continue
-		}
-		k := key{e.Category, anchor, ""}
-		if e.Pattern == "" && e.Category != classify.Persisted {
-			k.detector = e.Rule
-		}
-		r := rows[k]
-		if r == nil {
-			r = &Row{Verdict: e.Verdict, Anchor: anchor}
-			rows[k] = r
-			order = append(order, k)
-		}
-		if e.Path == anchor {
-			r.Verdict = e.Verdict
-		}
-		r.Files++
-		if e.Type == change.File {
-			r.Size += e.Size
-		}
-	}
-	out := make([]Row, 0, len(order))
-	for _, k := range order {
-		out = append(out, *rows[k])
-	}
-	slices.SortStableFunc(out, func(a, b Row) int {
-		return cmp.Or(cmp.Compare(a.Category, b.Category), strings.Compare(a.Anchor, b.Anchor))
-	})
-	return out
 }

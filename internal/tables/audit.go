@@ -9,18 +9,17 @@ import (
 
 	"github.com/fsdiff-nix/fsdiff/internal/classify"
 	"github.com/fsdiff-nix/fsdiff/internal/names"
-	"github.com/fsdiff-nix/fsdiff/internal/report"
 )
 
 // Audit draws the audit's table of sorted entries, one row per anchor
-// (report.Group) or, with all, per path, and, when l asks for it, its
+// (classify.Group) or, with all, per path, and, when l asks for it, its
 // summary.
 func Audit(w io.Writer, entries classify.Entries, all bool, l Layout) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var g Grid
-	var anchors []report.Row // the rows, or with all what the summary counts
+	var anchors []classify.Row // the rows, or with all what the summary counts
 	if !all || l.Summary {
-		anchors = report.Group(entries)
+		anchors = classify.Group(entries)
 	}
 	if all {
 		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "KIND"}, {Header: "TYPE"}, {Header: "SIZE"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "REASON", Give: 1}}
@@ -49,7 +48,7 @@ func Audit(w io.Writer, entries classify.Entries, all bool, l Layout) error {
 
 // auditSummary says what the table holds, per category, and what to run
 // next.
-func auditSummary(entries classify.Entries, anchors []report.Row, all, color bool) []string {
+func auditSummary(entries classify.Entries, anchors []classify.Row, all, color bool) []string {
 	if entries.Len() == 0 {
 		return []string{"Nothing changed."}
 	}
