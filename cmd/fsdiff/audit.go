@@ -103,14 +103,17 @@ func openWith(opts audit.Options, o *targetOptions, stderr io.Writer) (*audit.Au
 }
 
 // scan opens the audit the flags name, scans it and classifies every
-// change, with a progress line on a terminal. The caller closes a.Target.
-func scan(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Writer) (*audit.Audit, *audit.Result, error) {
+// change, with a progress line on a terminal; with rows, it keeps the
+// default table's rows, not each change (audit.Options.Rows). The caller
+// closes a.Target.
+func scan(ctx context.Context, g *globalOptions, o *targetOptions, stderr io.Writer, rows bool) (*audit.Audit, *audit.Result, error) {
 	p := newProgress(stderr, g.quiet)
 	var warn io.Writer = stderr
 	if p != nil {
 		warn = p // warnings while the scan runs erase the line first
 	}
 	opts := o.auditOptions(g, warn)
+	opts.Rows = rows
 	if p != nil {
 		opts.Read = &p.read
 	}

@@ -143,7 +143,7 @@ func runCheckTo(ctx context.Context, o *checkOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	start := time.Now()
-	a, res, err := scan(ctx, o.global, &o.target, stderr)
+	a, res, err := scan(ctx, o.global, &o.target, stderr, false)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func runPersist(ctx context.Context, o *persistOptions, paths []string, stdout, 
 	if o.target.SendStream != "" {
 		return errNoTree
 	}
-	a, r, err := scan(ctx, o.global, &o.target, stderr)
+	a, r, err := scan(ctx, o.global, &o.target, stderr, false)
 	if err != nil {
 		return err
 	}

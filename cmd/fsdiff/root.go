@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fsdiff-nix/fsdiff/internal/classify"
+	"github.com/fsdiff-nix/fsdiff/internal/audit"
 	"github.com/fsdiff-nix/fsdiff/internal/report"
 	"github.com/fsdiff-nix/fsdiff/internal/tables"
 	"github.com/spf13/cobra"
@@ -132,13 +132,20 @@ func (o *outputFlags) options(stdout io.Writer, g *globalOptions) (output, error
 	return output{report.Options{Format: f, All: o.all, Null: o.null}, g.layout(stdout, true)}, nil
 }
 
-// writeAudit writes the audit's sorted entries: a table for people, or a
-// format for programs.
-func (o output) writeAudit(w io.Writer, info report.Audit, entries classify.Entries) error {
-	if o.Format == report.Table {
-		return tables.Audit(w, entries, o.All, o.layout)
+// rowsOnly says whether the output is the default table, which needs the
+// audit's rows and not each change.
+func (o output) rowsOnly() bool { return o.Format == report.Table && !o.All }
+
+// writeAudit writes what the audit found: a table for people, or a format
+// for programs.
+func (o output) writeAudit(w io.Writer, info report.Audit, r *audit.Result) error {
+	switch {
+	case o.rowsOnly():
+		return tables.Audit(w, r.Rows, r.Paths, o.layout)
+	case o.Format == report.Table:
+		return tables.AuditAll(w, r.Entries, o.layout)
 	}
-	return report.Write(w, info, entries, o.Options)
+	return report.Write(w, info, r.Entries, o.Options)
 }
 
 // tableOrTSV is the default format of a command that prints a table: a
@@ -155,13 +162,13 @@ func runAudit(ctx context.Context, o *auditOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	a, r, err := scan(ctx, o.global, &o.target, stderr)
+	a, r, err := scan(ctx, o.global, &o.target, stderr, out.rowsOnly())
 	if err != nil {
 		return err
 	}
 	defer a.Target.Close()
 	info := report.Audit{Version: version(), Time: now(), Source: a.Target.Info}
-	if err := out.writeAudit(stdout, info, r.Entries); err != nil {
+	if err := out.writeAudit(stdout, info, r); err != nil {
 		return err
 	}
 	return incomplete(r)

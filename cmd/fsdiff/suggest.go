@@ -95,7 +95,7 @@ func runSuggest(ctx context.Context, o *suggestOptions, stdout, stderr io.Writer
 			return fmt.Errorf("%s exists: %w", o.output, fs.ErrExist)
 		}
 	}
-	a, r, err := scan(ctx, o.global, &o.target, stderr)
+	a, r, err := scan(ctx, o.global, &o.target, stderr, false)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ type Options struct {
 	// Read, when set, counts the changes Run has read so far, for a
 	// progress display that reads it while Run runs.
 	Read *atomic.Int64
+	// Rows makes Run sum the changes up into the rows of the default table
+	// (Result.Rows) as they come instead of keeping each one: memory for
+	// the rows, not for every change.
+	Rows bool
 }
 
 func (o *Options) warn(err error) {
@@ -82,7 +86,9 @@ func Open(opts Options) (_ *Audit, err error) {
 
 // Result is what an audit found.
 type Result struct {
-	Entries *classify.List // every change and its verdict, in report order
+	Entries *classify.List // every change and its verdict, in report order; nil with Options.Rows
+	Rows    []classify.Row // with Options.Rows: the default table's rows, in report order
+	Paths   int            // how many changes there are
 	// Problems are what could not be read, vanished entries included, in
 	// the order the scan met them.
 	Problems []error
@@ -94,8 +100,14 @@ type Result struct {
 
 // Run scans the target and classifies every change.
 func (a *Audit) Run(ctx context.Context) (*Result, error) {
-	r := &Result{Entries: &classify.List{}}
-	k := startClassifying(a.Classifier, r.Entries)
+	r := &Result{}
+	var rows classify.Rows
+	var to sink = &rows
+	if !a.opts.Rows {
+		r.Entries = &classify.List{}
+		to = r.Entries
+	}
+	k := startClassifying(a.Classifier, to)
 	err := a.Target.Changes(ctx, func(c change.Change) error {
 		k.add(c)
 		if a.opts.Read != nil {
@@ -115,6 +127,11 @@ func (a *Audit) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Entries.Sort()
+	if r.Entries != nil {
+		r.Entries.Sort()
+		r.Paths = r.Entries.Len()
+	} else {
+		r.Rows, r.Paths = rows.Sorted(), rows.Paths()
+	}
 	return r, nil
 }

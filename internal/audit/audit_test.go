@@ -71,6 +71,35 @@ func TestRunSendStream(t *testing.T) {
 	}
 }
 
+// TestRunRows: with Options.Rows, Run keeps the default table's rows and
+// the number of changes, not the changes: the rows are those of the
+// entries Run keeps otherwise.
+func TestRunRows(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	run := func(rows bool) *Result {
+		a, err := Open(Options{Target: snapshot.Options{SendStream: stream}, Rows: rows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Target.Close()
+		r, err := a.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	all, rows := run(false), run(true)
+	if rows.Entries != nil || all.Rows != nil {
+		t.Errorf("Rows kept %v entries; without Rows, %d rows", rows.Entries, len(all.Rows))
+	}
+	if want := classify.Group(all.Entries); len(want) == 0 || !slices.Equal(rows.Rows, want) {
+		t.Errorf("rows %v, want %v", rows.Rows, want)
+	}
+	if rows.Paths != all.Entries.Len() || all.Paths != all.Entries.Len() {
+		t.Errorf("paths %d and %d, want %d", rows.Paths, all.Paths, all.Entries.Len())
+	}
+}
+
 // TestOpenInputErrors: a file the user names that is not there is an
 // InputError that says which input, for the command's hint.
 func TestOpenInputErrors(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 
 // classifying takes a source's changes one by one, classifies them in
 // batches, one goroutine per CPU with its own clone of the classifier,
-// and appends them to a list in the order they came: classification is
+// and appends them to a sink in the order they came: classification is
 // most of the CPU an audit spends after the scan, and a source emits from
 // one goroutine.
 type classifying struct {
@@ -30,9 +30,15 @@ type batch struct {
 
 const batchLen = 256
 
+// sink takes each change with its verdict: a classify.List keeps them,
+// classify.Rows sums them up.
+type sink interface {
+	Append(change.Change, classify.Verdict)
+}
+
 // startClassifying starts the goroutines that classify with c and append
-// to list; finish waits for them.
-func startClassifying(c *classify.Classifier, list *classify.List) *classifying {
+// to to; finish waits for them.
+func startClassifying(c *classify.Classifier, to sink) *classifying {
 	workers := min(runtime.GOMAXPROCS(0), 8) // each clone memoises every directory it meets
 	k := &classifying{
 		work:    make(chan *batch, workers),
@@ -54,7 +60,7 @@ func startClassifying(c *classify.Classifier, list *classify.List) *classifying 
 		for b := range k.ordered {
 			<-b.done
 			for i := range b.changes {
-				list.Append(b.changes[i], b.verdicts[i])
+				to.Append(b.changes[i], b.verdicts[i])
 			}
 			select {
 			case k.free <- b:

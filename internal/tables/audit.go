@@ -11,35 +11,40 @@ import (
 	"github.com/fsdiff-nix/fsdiff/internal/names"
 )
 
-// Audit draws the audit's table of sorted entries, one row per anchor
-// (classify.Group) or, with all, per path, and, when l asks for it, its
-// summary.
-func Audit(w io.Writer, entries classify.Entries, all bool, l Layout) error {
+// Audit draws the default table, one row per anchor, of an audit of paths
+// changes, and, when l asks for it, its summary.
+func Audit(w io.Writer, rows []classify.Row, paths int, l Layout) error {
+	g := Grid{Columns: []Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "SIZE"}, {Header: "REASON", Give: 1}}}
+	for _, r := range rows {
+		g.Rows = append(g.Rows, []string{Category(r.Verdict), names.Escape(r.Anchor), strconv.Itoa(r.Files), humanSize(r.Size), r.Reason})
+		g.Categories = append(g.Categories, r.Category)
+	}
+	return writeAudit(w, &g, l, func() []string { return auditSummary(paths, rows, nil, l.Color) })
+}
+
+// AuditAll draws the table of every sorted entry, one row per path, and,
+// when l asks for it, its summary.
+func AuditAll(w io.Writer, entries classify.Entries, l Layout) error {
+	g := Grid{Columns: []Column{{Header: "CATEGORY"}, {Header: "KIND"}, {Header: "TYPE"}, {Header: "SIZE"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "REASON", Give: 1}}}
+	perPath := map[classify.Category]int{}
+	for i := range entries.Len() {
+		e := entries.At(i)
+		g.Rows = append(g.Rows, []string{Category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), e.Reason})
+		g.Categories = append(g.Categories, e.Category)
+		perPath[e.Category]++
+	}
+	return writeAudit(w, &g, l, func() []string {
+		return auditSummary(entries.Len(), classify.Group(entries), perPath, l.Color)
+	})
+}
+
+func writeAudit(w io.Writer, g *Grid, l Layout, summary func() []string) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var g Grid
-	var anchors []classify.Row // the rows, or with all what the summary counts
-	if !all || l.Summary {
-		anchors = classify.Group(entries)
-	}
-	if all {
-		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "KIND"}, {Header: "TYPE"}, {Header: "SIZE"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "REASON", Give: 1}}
-		for i := range entries.Len() {
-			e := entries.At(i)
-			g.Rows = append(g.Rows, []string{Category(e.Verdict), e.Kind.String(), e.Type.String(), humanSize(e.Size), names.Escape(e.Path), e.Reason})
-			g.Categories = append(g.Categories, e.Category)
-		}
-	} else {
-		g.Columns = []Column{{Header: "CATEGORY"}, {Header: "PATH", Give: 2, Middle: true}, {Header: "FILES"}, {Header: "SIZE"}, {Header: "REASON", Give: 1}}
-		for _, r := range anchors {
-			g.Rows = append(g.Rows, []string{Category(r.Verdict), names.Escape(r.Anchor), strconv.Itoa(r.Files), humanSize(r.Size), r.Reason})
-			g.Categories = append(g.Categories, r.Category)
-		}
-	}
 	if err := g.Write(bw, l); err != nil {
 		return err
 	}
 	if l.Summary {
-		if err := WriteLines(bw, append([]string{""}, auditSummary(entries, anchors, all, l.Color)...), l.Width); err != nil {
+		if err := WriteLines(bw, append([]string{""}, summary()...), l.Width); err != nil {
 			return err
 		}
 	}
@@ -47,9 +52,9 @@ func Audit(w io.Writer, entries classify.Entries, all bool, l Layout) error {
 }
 
 // auditSummary says what the table holds, per category, and what to run
-// next.
-func auditSummary(entries classify.Entries, anchors []classify.Row, all, color bool) []string {
-	if entries.Len() == 0 {
+// next: per anchor, or with perPath (--all), per path.
+func auditSummary(paths int, anchors []classify.Row, perPath map[classify.Category]int, color bool) []string {
+	if paths == 0 {
 		return []string{"Nothing changed."}
 	}
 	perAnchor := map[classify.Category]int{}
@@ -57,13 +62,10 @@ func auditSummary(entries classify.Entries, anchors []classify.Row, all, color b
 		perAnchor[r.Category]++
 	}
 	counts := perAnchor
-	total := fmt.Sprintf("%d anchors (%d paths)", len(anchors), entries.Len())
-	if all {
-		counts = map[classify.Category]int{}
-		for e := range classify.All(entries) {
-			counts[e.Category]++
-		}
-		total = fmt.Sprintf("%d paths", entries.Len())
+	total := fmt.Sprintf("%d anchors (%d paths)", len(anchors), paths)
+	if perPath != nil {
+		counts = perPath
+		total = fmt.Sprintf("%d paths", paths)
 	}
 	lines := []string{total + ": " + CountCategories(counts, color) + "."}
 	var next []string
