@@ -76,6 +76,7 @@ func (k *classifying) batch() *batch {
 	var b *batch
 	select {
 	case b = <-k.free:
+		clear(b.changes) // their strings may hold a source's buffers
 		b.changes, b.verdicts = b.changes[:0], b.verdicts[:0]
 	default:
 		b = &batch{changes: make([]change.Change, 0, batchLen), verdicts: make([]classify.Verdict, 0, batchLen)}
@@ -98,7 +99,7 @@ func (k *classifying) send() {
 	k.work <- k.cur
 }
 
-// finish classifies and appends what is left, and returns when the list
+// finish classifies and appends what is left, and returns when the sink
 // holds every change added.
 func (k *classifying) finish() {
 	if len(k.cur.changes) > 0 {

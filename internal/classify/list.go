@@ -163,8 +163,8 @@ func (l *List) Sort() {
 	compare := func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.cat, b.cat), strings.Compare(a.path, b.path), cmp.Compare(a.i, b.i))
 	}
-	// A long list is sorted in parts at once, one per CPU, then merged: no
-	// two keys are equal, so the order is the same.
+	// A long list is sorted in parts at once, one per CPU up to 4, then
+	// merged: no two keys are equal, so the order is the same.
 	parts := 1
 	if len(keys) >= 1<<16 {
 		parts = min(runtime.GOMAXPROCS(0), 4)

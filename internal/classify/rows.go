@@ -51,7 +51,7 @@ type row struct {
 // Append adds a change with its verdict.
 func (t *Rows) Append(c change.Change, v Verdict) {
 	if t.known == nil {
-		t.known, t.rows = newKnown(), map[rowKey]*row{}
+		t.known = newKnown()
 	}
 	e := Entry{c, v}
 	seq := uint32(t.n)
@@ -69,7 +69,8 @@ func (t *Rows) Append(c change.Change, v Verdict) {
 func (t *Rows) Paths() int { return t.n }
 
 // Sorted returns the rows in report order: by category, most urgent first,
-// then by anchor, then by first entry. Append must not be called after it.
+// then by anchor, then by first entry. Neither Append nor Sorted may be
+// called after it.
 func (t *Rows) Sorted() []Row {
 	k := t.known
 	if k == nil {
@@ -98,6 +99,10 @@ func (t *Rows) Sorted() []Row {
 			t.add(rowKey{e.Category, g.names[m-1], e.Rule}, &e, t.seqs[i])
 		}
 	}
+	return t.sorted()
+}
+
+func (t *Rows) sorted() []Row {
 	rows := make([]*row, 0, len(t.rows))
 	for _, r := range t.rows {
 		rows = append(rows, r)
@@ -116,6 +121,9 @@ func (t *Rows) Sorted() []Row {
 func (t *Rows) add(key rowKey, e *Entry, seq uint32) {
 	r := t.rows[key]
 	if r == nil {
+		if t.rows == nil {
+			t.rows = map[rowKey]*row{}
+		}
 		r = &row{Row: Row{Verdict: e.Verdict, Anchor: key.anchor}, first: e.Path, firstSeq: seq, anchorSeq: -1}
 		t.rows[key] = r
 	} else if c := strings.Compare(e.Path, r.first); c < 0 || c == 0 && seq < r.firstSeq {
@@ -133,12 +141,20 @@ func (t *Rows) add(key rowKey, e *Entry, seq uint32) {
 	}
 }
 
-// Group sums sorted entries up into rows (see Rows).
+// Group sums sorted entries up into rows, as Rows does, from the anchor of
+// each (Anchors): nothing of them is copied.
 func Group(entries Entries) []Row {
 	var t Rows
-	for i := range entries.Len() {
+	for i, a := range Anchors(entries) {
+		if a == "" {
+			continue
+		}
 		e := entries.At(i)
-		t.Append(e.Change, e.Verdict)
+		key := rowKey{e.Category, a, ""}
+		if !ruled(&e) {
+			key.detector = e.Rule
+		}
+		t.add(key, &e, uint32(i))
 	}
-	return t.Sorted()
+	return t.sorted()
 }

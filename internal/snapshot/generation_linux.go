@@ -60,7 +60,8 @@ type part struct {
 // vanishes while the scan runs (the root may be live) goes to problem and
 // the scan goes on. It needs CAP_SYS_ADMIN.
 func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, emit func(change.Change) error, problem func(error)) error {
-	return scanGenerations(ctx, root, since, nested, min(runtime.GOMAXPROCS(0), maxSweepWorkers), emit, problem)
+	workers := min(runtime.GOMAXPROCS(0), maxSweepWorkers)
+	return scanGenerations(ctx, root, since, nested, workers, 2*workers, emit, problem) // more parts than workers, for parts that hold more than others
 }
 
 // maxSweepWorkers bounds the sweep's goroutines, each with a buffer of
@@ -68,11 +69,11 @@ func ScanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 // CPUs.
 const maxSweepWorkers = 8
 
-// scanGenerations is ScanGenerations with the sweep read by that many
-// workers.
-func scanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, workers int, emit func(change.Change) error, problem func(error)) error {
+// scanGenerations is ScanGenerations with the sweep read in that many
+// parts by that many workers.
+func scanGenerations(ctx context.Context, root *os.File, since Since, nested []NestedSubvolume, workers, parts int, emit func(change.Change) error, problem func(error)) error {
 	g := &generationScan{root: root, since: since, dirs: make(map[uint64]string)}
-	if err := g.sweep(ctx, workers); err != nil {
+	if err := g.sweep(ctx, workers, parts); err != nil {
 		return err
 	}
 	for p, in := range g.candidates() {
@@ -105,8 +106,7 @@ func scanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 			g.dirRefs[in.ino] = storedRef{r.parent, g.dirNames.AddBytes(p.strs.Bytes(r.name, 0))}
 		}
 	}
-	for k, p := range g.parts {
-		g.parts[k] = nil
+	for _, p := range g.parts {
 		for i := range p.inodes.Len() {
 			if i&0xfff == 0 && ctx.Err() != nil {
 				return ctx.Err()
@@ -120,6 +120,7 @@ func scanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 				p.names.Free(int(in.first))
 			}
 		}
+		*p = part{lo: p.lo, hi: p.hi} // emitted: nothing of it is read again
 	}
 	for _, sv := range nested {
 		if sv.OTransID <= since.Generation {
@@ -139,11 +140,12 @@ func scanGenerations(ctx context.Context, root *os.File, since Since, nested []N
 }
 
 // sweep reads every leaf written after the baseline, once, and keeps the
-// inodes written after it. It reads parts of the range of inode numbers
-// in that many goroutines at once: copying items out of the tree (the
-// kernel's work) and decoding them are most of a scan's time.
-func (g *generationScan) sweep(ctx context.Context, workers int) error {
-	bounds, err := g.partBounds(2 * workers) // more parts than workers, for parts that hold more than others
+// inodes written after it. It reads that many parts of the range of inode
+// numbers in that many goroutines at once: copying items out of the tree
+// (the kernel's work) and decoding them are most of a scan's time. The
+// first error, in the order of the parts, stops the others.
+func (g *generationScan) sweep(ctx context.Context, workers, parts int) error {
+	bounds, err := g.partBounds(parts)
 	if err != nil {
 		return searchError(g.root, err)
 	}
@@ -153,19 +155,21 @@ func (g *generationScan) sweep(ctx context.Context, workers int) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan *part, len(g.parts))
-	for _, p := range g.parts {
-		next <- p
+	next := make(chan int, len(g.parts))
+	for i := range g.parts {
+		next <- i
 	}
 	close(next)
-	errs := make([]error, min(workers, len(g.parts)))
+	errs := make([]error, len(g.parts))
 	var wg sync.WaitGroup
-	for w := range errs {
+	for range min(workers, len(g.parts)) {
 		wg.Go(func() {
 			s := newTreeSearcher(g.root, sweepBufSize)
-			for p := range next {
-				if err := g.sweepPart(ctx, s, p); err != nil {
-					errs[w] = err
+			for i := range next {
+				if ctx.Err() != nil {
+					return
+				}
+				if errs[i] = g.sweepPart(ctx, s, g.parts[i]); errs[i] != nil {
 					cancel()
 					return
 				}
@@ -181,12 +185,17 @@ func (g *generationScan) sweep(ctx context.Context, workers int) error {
 	return ctx.Err()
 }
 
-// partBounds splits the inode numbers of the items written after the
-// baseline into at most n ranges of equal width: bounds[i] to
-// bounds[i+1]-1. The first and last such numbers are found by searches of
-// one item, each a descent of the tree through nodes written after the
-// baseline: the first search from the start, then a bisection for the last.
+// partBounds splits the inode numbers into at most n ranges, bounds[i] to
+// bounds[i+1]-1: the first from the first inode number, the last to the
+// last one, and between them those of the items written after the
+// baseline in ranges of equal width. The first and last such numbers are
+// found by searches of one item, each a descent of the tree through nodes
+// written after the baseline: the first search from the start, then a
+// bisection for the last.
 func (g *generationScan) partBounds(n int) ([]uint64, error) {
+	if n <= 1 {
+		return []uint64{firstFreeObjectID, lastFreeObjectID + 1}, nil
+	}
 	s := newTreeSearcher(g.root, 4<<10)
 	key := searchKey{
 		MaxObjectID: lastFreeObjectID, MaxType: math.MaxUint8, MaxOffset: math.MaxUint64,
@@ -234,16 +243,17 @@ func (g *generationScan) sweepPart(ctx context.Context, s *treeSearcher, p *part
 		}
 		return nil
 	}
+	items := 0
 	err := s.search(searchKey{
 		MinObjectID: p.lo, MaxObjectID: p.hi,
 		MinType: keyInodeItem, MaxType: keyExtentData, MaxOffset: math.MaxUint64,
 		MinTransID: g.since.Generation + 1, MaxTransID: math.MaxUint64,
 	}, func(h *searchHeader, data []byte) error {
+		if items++; items&0xfff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		switch h.Type {
 		case keyInodeItem:
-			if h.ObjectID&0xfff == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
 			it, transid, err := decodeInodeItem(data)
 			if err != nil {
 				return fmt.Errorf("inode %d: %w", h.ObjectID, err)
@@ -270,7 +280,7 @@ func (g *generationScan) sweepPart(ctx context.Context, s *treeSearcher, p *part
 }
 
 // addNames appends the names in an INODE_REF or INODE_EXTREF item to in.
-// All names of the scan share one list, so in's names are always its tail
+// All names of the part share one list, so in's names are always its tail
 // while in's items are being read.
 func (p *part) addNames(in *inode, h *searchHeader, data []byte) error {
 	if in.count == 0 {
@@ -349,12 +359,17 @@ func (g *generationScan) find(ino uint64) (*part, *inode) {
 		return nil, nil
 	}
 	p := g.parts[k]
+	return p, p.find(ino)
+}
+
+// find returns the candidate with inode number ino, if the part holds it.
+func (p *part) find(ino uint64) *inode {
 	n := p.inodes.Len()
 	i := sort.Search(n, func(i int) bool { return p.inodes.At(i).ino >= ino })
 	if i == n || p.inodes.At(i).ino != ino {
-		return nil, nil
+		return nil
 	}
-	return p, p.inodes.At(i)
+	return p.inodes.At(i)
 }
 
 func (g *generationScan) searcher() *treeSearcher {
@@ -434,7 +449,7 @@ func (g *generationScan) fetchBaselineOf(ctx context.Context, p *part) error {
 			if h.Type != keyInodeItem {
 				return nil
 			}
-			_, in := g.find(h.ObjectID)
+			in := p.find(h.ObjectID)
 			if in == nil {
 				return nil
 			}

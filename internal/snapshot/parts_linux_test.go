@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"reflect"
 	"slices"
@@ -13,7 +14,7 @@ import (
 
 // TestSweepParts: the sweep read in parts of the inode numbers, by one
 // worker or several, reports the same changes in the same order as one
-// sweep of them all, on every scenario (hard links whose names sit in other
+// sweep of them all in one part, on every scenario (hard links whose names sit in other
 // leaves, symlinks, nested subvolumes, old roots, paths longer than a
 // leaf). skew has no change at all.
 func TestSweepParts(t *testing.T) {
@@ -29,13 +30,13 @@ func TestSweepParts(t *testing.T) {
 				roots = []string{"root"}
 			}
 			for _, root := range roots {
-				one := scanWith(t, top, root, 1)
+				one := scanWith(t, top, root, 1, 1)
 				if len(one) == 0 && scenario != "skew" {
 					t.Fatalf("%s: no changes", root)
 				}
-				for _, workers := range []int{2, 3, 8} {
-					if got := scanWith(t, top, root, workers); !reflect.DeepEqual(got, one) {
-						t.Errorf("%s, %d workers: %d changes, one worker %d, or in another order", root, workers, len(got), len(one))
+				for _, w := range [][2]int{{1, 2}, {2, 4}, {3, 6}, {8, 16}} {
+					if got := scanWith(t, top, root, w[0], w[1]); !reflect.DeepEqual(got, one) {
+						t.Errorf("%s, %d workers, %d parts: %d changes, one part %d, or in another order", root, w[0], w[1], len(got), len(one))
 					}
 				}
 			}
@@ -44,8 +45,9 @@ func TestSweepParts(t *testing.T) {
 }
 
 // scanWith scans root, under the top level mounted at top, with the
-// generation source and that many sweep workers.
-func scanWith(t *testing.T, top, root string, workers int) []change.Change {
+// generation source, its sweep read in that many parts by that many
+// workers.
+func scanWith(t *testing.T, top, root string, workers, parts int) []change.Change {
 	t.Helper()
 	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: root})
 	if err != nil {
@@ -57,7 +59,7 @@ func scanWith(t *testing.T, top, root string, workers int) []change.Change {
 		t.Fatalf("source %T, want the generation source", target.source)
 	}
 	var got []change.Change
-	err = scanGenerations(context.Background(), src.root, src.since, src.nested, workers, func(c change.Change) error {
+	err = scanGenerations(context.Background(), src.root, src.since, src.nested, workers, parts, func(c change.Change) error {
 		got = append(got, c)
 		return nil
 	}, func(err error) { t.Errorf("problem: %v", err) })
@@ -65,6 +67,30 @@ func scanWith(t *testing.T, top, root string, workers int) []change.Change {
 		t.Fatalf("%d workers: %v", workers, err)
 	}
 	return got
+}
+
+// TestSweepCanceled: a sweep canceled before it starts reads no part and
+// says it was canceled.
+func TestSweepCanceled(t *testing.T) {
+	img := imagetest.Get(t, "fresh")
+	top := imagetest.Mount(t, img.File)
+	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	src := target.source.(generationSource)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	g := &generationScan{root: src.root, since: src.since}
+	if err := g.sweep(ctx, 2, 4); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	for _, p := range g.parts {
+		if p.inodes.Len() > 0 {
+			t.Errorf("part %d-%d read: %d inodes", p.lo, p.hi, p.inodes.Len())
+		}
+	}
 }
 
 // TestPartBounds: the parts cover every inode number once, in order, and
@@ -83,6 +109,7 @@ func TestPartBounds(t *testing.T) {
 		n, atLeast int
 	}{
 		{src.since, 6, 3},                  // the fresh root's inodes
+		{src.since, 1, 1},                  // one part, without a search
 		{Since{Generation: 1 << 62}, 6, 1}, // nothing written after: one part
 	} {
 		g := &generationScan{root: src.root, since: tc.since}
