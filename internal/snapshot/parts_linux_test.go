@@ -49,17 +49,9 @@ func TestSweepParts(t *testing.T) {
 // workers.
 func scanWith(t *testing.T, top, root string, workers, parts int) []change.Change {
 	t.Helper()
-	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	src, ok := target.source.(generationSource)
-	if !ok {
-		t.Fatalf("source %T, want the generation source", target.source)
-	}
+	src := generationOf(t, top, root)
 	var got []change.Change
-	err = scanGenerations(context.Background(), src.root, src.since, src.nested, workers, parts, func(c change.Change) error {
+	err := scanGenerations(context.Background(), src.root, src.since, src.nested, workers, parts, func(c change.Change) error {
 		got = append(got, c)
 		return nil
 	}, func(err error) { t.Errorf("problem: %v", err) })
@@ -69,17 +61,26 @@ func scanWith(t *testing.T, top, root string, workers, parts int) []change.Chang
 	return got
 }
 
-// TestSweepCanceled: a sweep canceled before it starts reads no part and
-// says it was canceled.
-func TestSweepCanceled(t *testing.T) {
-	img := imagetest.Get(t, "fresh")
-	top := imagetest.Mount(t, img.File)
-	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: "root"})
+// generationOf opens root, under the top level mounted at top, with the
+// generation source; the target closes with the test.
+func generationOf(t *testing.T, top, root string) generationSource {
+	t.Helper()
+	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer target.Close()
-	src := target.source.(generationSource)
+	t.Cleanup(func() { target.Close() })
+	src, ok := target.source.(generationSource)
+	if !ok {
+		t.Fatalf("source %T, want the generation source", target.source)
+	}
+	return src
+}
+
+// TestSweepCanceled: a sweep canceled before it starts reads no part and
+// says it was canceled.
+func TestSweepCanceled(t *testing.T) {
+	src := generationOf(t, imagetest.Mount(t, imagetest.Get(t, "fresh").File), "root")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	g := &generationScan{root: src.root, since: src.since}
@@ -96,14 +97,7 @@ func TestSweepCanceled(t *testing.T) {
 // TestPartBounds: the parts cover every inode number once, in order, and
 // split the changed range when there is one.
 func TestPartBounds(t *testing.T) {
-	img := imagetest.Get(t, "fresh")
-	top := imagetest.Mount(t, img.File)
-	target, err := Open(Options{Source: change.Btrfs, Mount: top, Root: "root"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	src := target.source.(generationSource)
+	src := generationOf(t, imagetest.Mount(t, imagetest.Get(t, "fresh").File), "root")
 	for _, tc := range []struct {
 		since      Since
 		n, atLeast int
