@@ -40,7 +40,8 @@ func Anchors(entries Entries) []string {
 	var ruledDirs []int
 	for i := range entries.Len() {
 		e := entries.At(i)
-		if k.see(&e) {
+		k.see(&e)
+		if ruledDir(&e) {
 			ruledDirs = append(ruledDirs, i)
 		}
 	}
@@ -82,9 +83,9 @@ func newKnown() *known {
 	return &known{created: map[string]bool{}, parents: map[string]bool{}, claimed: map[string]bool{}}
 }
 
-// see takes an entry, in any order. It says whether e is a directory a rule
-// decided, which claims its parent unless it is left out: that is known
-// only once every entry was seen, so the caller gives it to claimDir then.
+// see takes an entry, in any order. A directory a rule decided claims its
+// parent only if it is not left out, which is known once every entry was
+// seen: the caller gives it to claimDir then.
 //
 // claimed holds the directories above an entry a rule or declared
 // persistence decided, but not above a directory that is left out: its
@@ -92,7 +93,7 @@ func newKnown() *known {
 // new /etc unknown, which does not make /etc/systemd a rule's). Marking
 // stops at the first directory already marked: everything above it is.
 // Siblings mostly follow one another, and most need not look.
-func (k *known) see(e *Entry) (ruledDir bool) {
+func (k *known) see(e *Entry) {
 	if e.Kind == change.Created && (e.Type == change.Dir || e.Type == change.Subvolume) {
 		k.created[e.Path] = true
 	}
@@ -101,21 +102,16 @@ func (k *known) see(e *Entry) (ruledDir bool) {
 		k.lastParent = d
 		k.parents[d] = true
 	}
-	switch {
-	case !ruled(e):
-	case e.Type == change.Dir:
-		return true
-	case d != k.lastClaimed:
+	if ruled(e) && e.Type != change.Dir && d != k.lastClaimed {
 		k.lastClaimed = d
 		k.claim(d)
 	}
-	return false
 }
 
-// claimDir takes a directory see said a rule decided, once every entry
-// was seen.
+// claimDir claims the parent of a directory a rule decided, unless it is
+// left out, once every entry was seen; it ignores other entries.
 func (k *known) claimDir(e *Entry) {
-	if !k.leftOut(e) {
+	if ruledDir(e) && !k.leftOut(e) {
 		k.claim(parent(e.Path))
 	}
 }
@@ -134,6 +130,8 @@ func (k *known) leftOut(e *Entry) bool {
 }
 
 func ruled(e *Entry) bool { return e.Pattern != "" || e.Category == Persisted }
+
+func ruledDir(e *Entry) bool { return e.Type == change.Dir && ruled(e) }
 
 // groups sums entries no rule decided up with others of their verdict in
 // the directory that stands for them, once every entry was seen: a group

@@ -57,7 +57,7 @@ func (t *Rows) Append(c change.Change, v Verdict) {
 	seq := uint32(t.n)
 	t.n++
 	t.known.see(&e)
-	if e.Type != change.Dir && ruled(&e) { // never left out
+	if e.Type != change.Dir && ruled(&e) { // never left out: joins its row now
 		t.add(rowKey{e.Category, e.Anchor, ""}, &e, seq)
 		return
 	}
@@ -77,9 +77,8 @@ func (t *Rows) Sorted() []Row {
 		return nil
 	}
 	for i := range t.pending.Len() {
-		if e := t.pending.At(i); e.Type == change.Dir && ruled(&e) {
-			k.claimDir(&e)
-		}
+		e := t.pending.At(i)
+		k.claimDir(&e)
 	}
 	var g groups
 	member := make([]int32, t.pending.Len()) // group index + 1
